@@ -1,0 +1,21 @@
+# LAMINA_CUDA: on when nvcc is found, off otherwise; force with -DLAMINA_CUDA=ON/OFF.
+# A CUDA build compiles csrc/ops/cuda/*.cu and links the CUDA runtime statically; a build
+# without it links csrc/ops/cuda/no_cuda.cpp, whose functions throw "built without CUDA".
+include(CheckLanguage)
+check_language(CUDA)
+if(CMAKE_CUDA_COMPILER)
+  set(_lamina_cuda_default ON)
+else()
+  set(_lamina_cuda_default OFF)
+endif()
+option(LAMINA_CUDA "Build the CUDA backend" ${_lamina_cuda_default})
+if(LAMINA_CUDA)
+  if(NOT CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 75 80 90)
+  endif()
+  enable_language(CUDA)
+  set(CMAKE_CUDA_STANDARD 17)
+  set(CMAKE_CUDA_RUNTIME_LIBRARY Static)
+  find_package(CUDAToolkit REQUIRED)
+endif()
+message(STATUS "Lamina: LAMINA_CUDA=${LAMINA_CUDA}")

@@ -1,0 +1,69 @@
+#include "autograd/node.h"
+
+#include "ops/ops.h"
+
+namespace lamina {
+
+Tensor SavedTensor::unpack(const char* node_name) const {
+  LAMINA_CHECK(!released_, RuntimeError, "[backward] ", node_name,
+               ": trying to backward through the graph a second time (or to read saved tensors "
+               "after they were freed). Specify retain_graph=True on the first backward call if "
+               "you need to backward through the graph again.");
+  LAMINA_CHECK(!tensor_.defined() || tensor_.storage()->version() == version_, RuntimeError,
+               "[backward] ", node_name,
+               ": one of the tensors needed for gradient computation has been modified by an "
+               "in-place operation (saved at version ", version_, ", now at version ",
+               tensor_.storage()->version(), ")");
+  return tensor_;
+}
+
+std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
+  Tensor g = std::move(grads[0]);
+  if (!g.defined()) return {};
+  TensorImpl* leaf = leaf_.get();
+  if (g.shape() != leaf->shape) g = sum_to(g, leaf->shape);
+  if (!leaf->grad) {
+    // Own the gradient: a tensor shared with another input's gradient must not alias it.
+    leaf->grad = g.storage().use_count() > 1 || !g.is_contiguous() ? clone(g).impl_ptr() : g.impl_ptr();
+  } else {
+    leaf->grad = add(Tensor(leaf->grad), g).impl_ptr();
+  }
+  return {};
+}
+
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+Edge gradient_edge(const Tensor& t) {
+  if (!t.defined() || !t.requires_grad()) return {};
+  TensorImpl* impl = t.impl();
+  if (impl->grad_fn) return {impl->grad_fn, impl->output_nr};
+  std::shared_ptr<Node> acc = impl->grad_accumulator.lock();
+  if (!acc) {
+    acc = std::make_shared<AccumulateGrad>(t.impl_ptr());
+    impl->grad_accumulator = acc;
+  }
+  return {acc, 0};
+}
+
+void set_history(const Tensor& out, std::shared_ptr<Node> node, uint32_t output_nr) {
+  out.impl()->requires_grad = true;
+  out.impl()->grad_fn = std::move(node);
+  out.impl()->output_nr = output_nr;
+}
+
+}  // namespace lamina
+
+namespace lamina {
+
+SavedTensor::SavedTensor(const Tensor& t) {
+  if (!t.defined()) return;
+  tensor_ = Tensor::view_of(t.storage(), t.shape(), t.strides(), t.offset(), t.dtype());
+  version_ = t.storage()->version();
+}
+
+}  // namespace lamina

@@ -1,0 +1,93 @@
+// Autograd graph. Each differentiable op records one Node on its output(s). A Node knows the
+// edges to the nodes that produced its inputs (next_edges, one per input, null where the input
+// needs no gradient) and the tensors it saved. apply() maps the gradients of its outputs to the
+// gradients of its inputs (one per edge; an undefined Tensor means zero).
+// Leaves that require grad get an AccumulateGrad node, which adds into their .grad.
+#pragma once
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/grad_mode.h"
+#include "core/tensor.h"
+
+namespace lamina {
+
+struct Edge {
+  std::shared_ptr<Node> node;  // null: this input needs no gradient
+  uint32_t input_nr = 0;       // which output of `node` the input was
+};
+
+// A tensor saved for backward, with the storage version it had when saved: backward refuses it
+// after an in-place change, and after release (backward without retain_graph).
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  // Keeps an alias without autograd metadata: saving an op's own output must not make a cycle.
+  explicit SavedTensor(const Tensor& t);
+  Tensor unpack(const char* node_name) const;
+  void release() { tensor_ = Tensor(); released_ = true; }
+
+ private:
+  Tensor tensor_;
+  uint64_t version_ = 0;
+  bool released_ = false;
+};
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual const char* name() const = 0;
+  // grads: one per output of this node (undefined = zero). Returns one per next_edges entry.
+  virtual std::vector<Tensor> apply(std::vector<Tensor>&& grads) = 0;
+
+  void release_saved() {
+    for (auto& s : saved_) s.release();
+  }
+  Tensor saved(size_t i) const { return saved_[i].unpack(name()); }
+  void save(std::initializer_list<Tensor> tensors) {
+    for (const Tensor& t : tensors) saved_.emplace_back(t);
+  }
+  // Whether input i needs a gradient (apply may skip the others).
+  bool needs_input_grad(size_t i) const { return i < next_edges.size() && next_edges[i].node; }
+
+  std::vector<Edge> next_edges;
+  uint32_t num_outputs = 1;
+  // Non-leaf outputs whose .grad the user asked to keep (Tensor.retain_grad): (tensor, output_nr).
+  std::vector<std::pair<std::weak_ptr<TensorImpl>, uint32_t>> retained_outputs;
+
+ private:
+  std::vector<SavedTensor> saved_;
+};
+
+// Adds incoming gradients into a leaf's .grad.
+class AccumulateGrad : public Node {
+ public:
+  explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) { num_outputs = 1; }
+  const char* name() const override { return "AccumulateGrad"; }
+  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override;
+  const std::shared_ptr<TensorImpl>& leaf() const { return leaf_; }
+
+ private:
+  std::shared_ptr<TensorImpl> leaf_;
+};
+
+// True when grad mode is on and any of the tensors requires grad.
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
+// The edge through which a gradient for t flows (its grad_fn, its accumulator, or none).
+Edge gradient_edge(const Tensor& t);
+
+// Builds a node of type N over `inputs` (their gradient edges become next_edges).
+template <typename N, typename... Args>
+std::shared_ptr<N> make_node(std::initializer_list<const Tensor*> inputs, Args&&... args) {
+  auto node = std::make_shared<N>(std::forward<Args>(args)...);
+  node->next_edges.reserve(inputs.size());
+  for (const Tensor* t : inputs) node->next_edges.push_back(gradient_edge(*t));
+  return node;
+}
+
+// Makes `out` (a fresh, non-leaf result) output number `output_nr` of `node`.
+void set_history(const Tensor& out, std::shared_ptr<Node> node, uint32_t output_nr = 0);
+
+}  // namespace lamina

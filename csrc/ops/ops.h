@@ -1,0 +1,137 @@
+// The public C++ API of Lamina: every op, one line each. Differentiable ops record autograd
+// history when grad mode is on and an input requires grad. Shapes follow PyTorch exactly.
+// Errors: ValueError (shapes, values), TypeError (dtypes), IndexError (dims, indices),
+// RuntimeError (state), each naming the op and the argument.
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace lamina {
+
+enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum };
+enum class CompareOp : uint8_t { Eq, Ne, Lt, Le, Gt, Ge };
+enum class UnaryOp : uint8_t { Neg, Exp, Log, Sqrt, Abs, Relu, Sigmoid, Tanh };
+
+// A Python number: integers keep int64 tensors integral, floats take the tensor's float dtype.
+struct Scalar {
+  double value = 0;
+  bool is_integral = false;
+};
+
+// --- factories (factory.cpp) ---
+Tensor full(const Shape& shape, Scalar value, std::optional<Dtype> dtype = {}, Device device = {});
+Tensor zeros(const Shape& shape, Dtype dtype = Dtype::Float32, Device device = {});
+Tensor ones(const Shape& shape, Dtype dtype = Dtype::Float32, Device device = {});
+Tensor scalar_tensor(Scalar value, Dtype dtype, Device device = {});       // 0-d
+Tensor arange(Scalar start, Scalar end, Scalar step, std::optional<Dtype> dtype = {});  // [start, end)
+Tensor linspace(double start, double end, int64_t steps, Dtype dtype = Dtype::Float32);
+Tensor eye(int64_t n, int64_t m, Dtype dtype = Dtype::Float32);
+Tensor rand(const Shape& shape, Dtype dtype = Dtype::Float32);             // U[0, 1)
+Tensor randn(const Shape& shape, Dtype dtype = Dtype::Float32);            // N(0, 1)
+Tensor randint(int64_t low, int64_t high, const Shape& shape, Dtype dtype = Dtype::Int64);  // [low, high)
+void manual_seed(uint64_t seed);
+
+// --- copies and conversions (copy.cpp) ---
+Tensor contiguous(const Tensor& x);                     // x itself when already contiguous
+Tensor clone(const Tensor& x);                          // a contiguous copy, differentiable
+Tensor to(const Tensor& x, Dtype dtype);                // x itself when already dtype; differentiable
+Tensor to(const Tensor& x, Device device);              // x itself when already there
+Tensor detach(const Tensor& x);                         // shares storage, no history
+void copy_(const Tensor& dst, const Tensor& src);       // src broadcast to dst, converted
+void fill_(const Tensor& dst, Scalar value);
+void zero_(const Tensor& dst);
+
+// --- views (view.cpp): share storage with x ---
+Tensor view(const Tensor& x, Shape shape);             // one -1 allowed; x must be viewable
+Tensor reshape(const Tensor& x, Shape shape);          // a view when possible, else a copy
+Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor squeeze(const Tensor& x, std::optional<int64_t> dim = {});
+Tensor unsqueeze(const Tensor& x, int64_t dim);
+Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);
+Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
+Tensor t(const Tensor& x);                              // transpose of a <= 2-d tensor
+Tensor expand(const Tensor& x, const Shape& shape);    // -1 keeps a size
+Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+Tensor select(const Tensor& x, int64_t dim, int64_t index);
+Tensor slice(const Tensor& x, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step);
+
+// One item of x[...]: an integer, a slice, None (new axis), Ellipsis, or an index tensor
+// (int64: index_select along that dim; bool: a mask over the leading dims).
+struct IndexItem {
+  enum class Kind : uint8_t { Integer, Slice, NewAxis, Ellipsis, Tensor };
+  Kind kind = Kind::Slice;  // default: `:`
+  int64_t integer = 0;
+  std::optional<int64_t> start, stop;
+  int64_t step = 1;
+  lamina::Tensor tensor;
+
+  static IndexItem at(int64_t i) {
+    IndexItem it;
+    it.kind = Kind::Integer;
+    it.integer = i;
+    return it;
+  }
+};
+Tensor index(const Tensor& x, const std::vector<IndexItem>& items);      // x[items]
+void index_put_(const Tensor& x, const std::vector<IndexItem>& items, const Tensor& value);  // x[items] = value
+
+// --- elementwise (elementwise.cpp), NumPy broadcasting and PyTorch type promotion ---
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
+Tensor binary(BinaryOp op, const Tensor& a, Scalar b);
+Tensor binary(BinaryOp op, Scalar a, const Tensor& b);
+void binary_(BinaryOp op, const Tensor& self, const Tensor& other);   // self = self op other
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor compare(CompareOp op, const Tensor& a, const Tensor& b);        // bool result
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+Tensor unary(UnaryOp op, const Tensor& x);
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
+void clamp_(const Tensor& x, std::optional<double> min, std::optional<double> max);
+// Sums broadcast dims away so that the result has `shape` (the reverse of broadcasting).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// --- reductions (reduce.cpp); empty dims = all dims ---
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims = {}, double correction = 1, bool keepdim = false);
+Tensor std(const Tensor& x, const std::vector<int64_t>& dims = {}, double correction = 1, bool keepdim = false);
+Tensor max(const Tensor& x);                            // over all elements
+Tensor min(const Tensor& x);
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);  // values, indices
+std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x, std::optional<int64_t> dim = {}, bool keepdim = false);
+Tensor argmin(const Tensor& x, std::optional<int64_t> dim = {}, bool keepdim = false);
+
+// --- matrix products (matmul.cpp), OpenBLAS GEMM ---
+Tensor mm(const Tensor& a, const Tensor& b);             // (M, K) @ (K, N)
+Tensor bmm(const Tensor& a, const Tensor& b);            // (B, M, K) @ (B, K, N)
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, double beta = 1, double alpha = 1);
+Tensor matmul(const Tensor& a, const Tensor& b);         // numpy.matmul rules
+
+// --- activations and softmax (activation.cpp) ---
+Tensor relu(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor softmax(const Tensor& x, int64_t dim);
+Tensor log_softmax(const Tensor& x, int64_t dim);
+
+// --- joining, splitting, indexing (index.cpp) ---
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim = 0);
+std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim = 0);
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);   // index: 1-d int64
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);         // index: int64, x.dim()
+Tensor masked_select(const Tensor& x, const Tensor& mask);                // 1-d result
+Tensor nonzero(const Tensor& x);                                          // (count, ndim) int64
+
+// --- autograd entry points (autograd/engine.cpp) ---
+void backward(const Tensor& root, const Tensor& gradient, bool retain_graph);
+void retain_grad(const Tensor& x);
+
+}  // namespace lamina
