@@ -95,10 +95,10 @@ Shape infer_shape(const char* op, Shape shape, int64_t numel) {
       infer_at = int64_t(i);
     } else {
       LAMINA_CHECK(shape[i] >= 0, ValueError, "[", op, "] invalid shape ", shape_str(shape));
-      known *= shape[i];
+      LAMINA_CHECK(!__builtin_mul_overflow(known, shape[i], &known), ValueError, "[", op, "] shape ",
+                   shape_str(shape), " has too many elements");
     }
   }
-  checked_numel(Shape(shape.begin(), shape.end()), op);  // overflow check of the named sizes
   if (infer_at >= 0) {
     LAMINA_CHECK(known != 0 && numel % known == 0, ValueError, "[", op, "] shape ", shape_str(shape),
                  " is invalid for input of size ", numel);
