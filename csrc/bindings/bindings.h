@@ -14,6 +14,9 @@ namespace py = pybind11;
 void init_tensor(py::module_& m, py::class_<Tensor>& cls);
 void init_autograd(py::module_& m, py::class_<Tensor>& cls);
 void init_ops(py::module_& m, py::class_<Tensor>& cls);
+void init_nn(py::module_& m);     // layers: linear, activations, dropout, norms, embedding
+void init_loss(py::module_& m);   // loss functions
+void init_optim(py::module_& m);  // fused optimizer steps
 
 // A shape from f(2, 3), f((2, 3)) or f([2, 3]).
 Shape shape_from_args(const py::args& args, const char* op);

@@ -25,6 +25,9 @@ PYBIND11_MODULE(_C, m) {
   bindings::init_tensor(m, tensor);
   bindings::init_autograd(m, tensor);
   bindings::init_ops(m, tensor);
+  bindings::init_nn(m);
+  bindings::init_loss(m);
+  bindings::init_optim(m);
 
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Sets the threads of Lamina's loops (OpenMP) and of its GEMM (OpenBLAS) together.");

@@ -50,11 +50,17 @@ double correction_of(std::optional<bool> unbiased, std::optional<double> correct
 
 py::object extreme(const Tensor& x, py::object dim, bool keepdim, bool is_max) {
   if (dim.is_none()) {
-    py::gil_scoped_release release;
-    return py::reinterpret_steal<py::object>(py::cast(is_max ? max(x) : min(x)).release());
+    Tensor r;
+    {
+      py::gil_scoped_release release;  // the Python result is made after the GIL is back
+      r = is_max ? max(x) : min(x);
+    }
+    return py::cast(r);
   }
   if (py::isinstance<Tensor>(dim))  // lamina.max(a, b): elementwise
     return py::cast(binary(is_max ? BinaryOp::Maximum : BinaryOp::Minimum, x, dim.cast<Tensor>()));
+  LAMINA_CHECK(PyIndex_Check(dim.ptr()), TypeError, "[", is_max ? "max" : "min",
+               "] dim must be an int or a tensor, got ", type_name(dim));
   std::pair<Tensor, Tensor> r = is_max ? max(x, dim.cast<int64_t>(), keepdim) : min(x, dim.cast<int64_t>(), keepdim);
   py::object result_type = py::module_::import("lamina.return_types").attr(is_max ? "max" : "min");
   return result_type(r.first, r.second);

@@ -187,6 +187,8 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
   m.def("from_numpy", &from_numpy, py::arg("ndarray"),
         "A tensor that shares memory with a NumPy array (float32, float64, int64 or bool).");
 
+  // Tensor(t): a new leaf over t's storage (what nn.Parameter(data) builds on).
+  cls.def(py::init([](const Tensor& t) { return detach(t); }), py::arg("data"));
   cls.def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape())); })
       .def_property_readonly("dtype", &Tensor::dtype)
       .def_property_readonly("device", &Tensor::device)

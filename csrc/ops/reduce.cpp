@@ -59,11 +59,14 @@ Tensor expand_back(const Tensor& g, const Shape& keep_shape, const Shape& x_shap
   return expand(reshape(g, keep_shape), x_shape);
 }
 
+// PyTorch's names: SumBackward0 / MeanBackward0 over all dims, SumBackward1 / MeanBackward1 over dim.
 struct SumBackward : Node {
   Shape x_shape, keep_shape;
   double scale;  // 1 for sum, 1/R for mean
-  SumBackward(Shape xs, Shape ks, double s) : x_shape(std::move(xs)), keep_shape(std::move(ks)), scale(s) {}
-  const char* name() const override { return scale == 1 ? "SumBackward1" : "MeanBackward1"; }
+  const char* node_name;
+  SumBackward(Shape xs, Shape ks, double s, const char* n)
+      : x_shape(std::move(xs)), keep_shape(std::move(ks)), scale(s), node_name(n) {}
+  const char* name() const override { return node_name; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor dx = expand_back(grads[0], keep_shape, x_shape);
     return {scale == 1 ? dx : binary(BinaryOp::Mul, dx, Scalar{scale, false})};
@@ -89,7 +92,11 @@ Tensor sum_impl(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
     scale = 1.0 / double(p.R);  // R == 0 gives nan, as PyTorch
     cpu::binary(BinaryOp::Mul, out, out, scalar_tensor({scale, false}, out.dtype()));
   }
-  if (any_requires_grad({&xs})) set_history(out, make_node<SumBackward>({&xs}, xs.shape(), p.keep_shape, scale));
+  if (any_requires_grad({&xs})) {
+    const char* name = is_mean ? (dims.empty() ? "MeanBackward0" : "MeanBackward1")
+                               : (dims.empty() ? "SumBackward0" : "SumBackward1");
+    set_history(out, make_node<SumBackward>({&xs}, xs.shape(), p.keep_shape, scale, name));
+  }
   return out;
 }
 
@@ -135,7 +142,9 @@ Tensor var_impl(const Tensor& x, const std::vector<int64_t>& dims, double correc
 
 // max()/min() over everything: the gradient is split evenly among the elements equal to the result.
 struct ExtremeAllBackward : Node {
-  const char* name() const override { return "MaxBackward1"; }
+  bool is_max;
+  explicit ExtremeAllBackward(bool m) : is_max(m) {}
+  const char* name() const override { return is_max ? "MaxBackward1" : "MinBackward1"; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor x = saved(0), result = saved(1);
     Tensor mask = to(compare(CompareOp::Eq, x, result), x.dtype());
@@ -155,7 +164,7 @@ Tensor extreme_all(const Tensor& x, bool is_max) {
     cpu::extreme<T>(out.data<T>(), nullptr, xc.data<T>(), 1, xc.numel(), 1, is_max);
   });
   if (any_requires_grad({&x})) {
-    auto node = make_node<ExtremeAllBackward>({&x});
+    auto node = make_node<ExtremeAllBackward>({&x}, is_max);
     node->save({x, out});
     set_history(out, std::move(node));
   }
@@ -166,9 +175,9 @@ Tensor extreme_all(const Tensor& x, bool is_max) {
 struct ExtremeDimBackward : Node {
   Shape x_shape;
   int64_t dim;
-  bool keepdim;
-  ExtremeDimBackward(Shape s, int64_t d, bool k) : x_shape(std::move(s)), dim(d), keepdim(k) {}
-  const char* name() const override { return "MaxBackward0"; }
+  bool keepdim, is_max;
+  ExtremeDimBackward(Shape s, int64_t d, bool k, bool m) : x_shape(std::move(s)), dim(d), keepdim(k), is_max(m) {}
+  const char* name() const override { return is_max ? "MaxBackward0" : "MinBackward0"; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor indices = saved(0), g = grads[0];
     if (!keepdim && !x_shape.empty()) {
@@ -182,8 +191,9 @@ struct ExtremeDimBackward : Node {
   }
 };
 
-std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim, bool is_max, bool want_values) {
-  const char* op = is_max ? "max" : "min";
+// op names the caller in errors (max, min, argmax, argmin); values are computed when want_values.
+std::pair<Tensor, Tensor> extreme_dim(const char* op, const Tensor& x, int64_t dim, bool keepdim, bool is_max,
+                                      bool want_values) {
   check_defined(op, x, "input");
   require_cpu(op, x);
   int64_t d = wrap_dim(dim, x.dim(), op);
@@ -204,7 +214,7 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim
                     s.inner, is_max);
   });
   if (want_values && any_requires_grad({&x})) {
-    auto node = make_node<ExtremeDimBackward>({&x}, x.shape(), d, keepdim);
+    auto node = make_node<ExtremeDimBackward>({&x}, x.shape(), d, keepdim, is_max);
     node->save({indices});
     set_history(values, std::move(node));
   }
@@ -213,11 +223,11 @@ std::pair<Tensor, Tensor> extreme_dim(const Tensor& x, int64_t dim, bool keepdim
 
 // argmax/argmin; without dim, the index into the flattened input.
 Tensor arg_extreme(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bool is_max) {
-  if (dim) return extreme_dim(x, *dim, keepdim, is_max, false).second;
   const char* op = is_max ? "argmax" : "argmin";
+  if (dim) return extreme_dim(op, x, *dim, keepdim, is_max, false).second;
   check_defined(op, x, "input");
   LAMINA_CHECK(x.numel() > 0, ValueError, "[", op, "] the input is empty; specify a dim for an empty tensor");
-  Tensor idx = extreme_dim(reshape(detach(x), {-1}), 0, false, is_max, false).second;
+  Tensor idx = extreme_dim(op, reshape(detach(x), {-1}), 0, false, is_max, false).second;
   return keepdim ? reshape(idx, Shape(size_t(x.dim()), 1)) : idx;
 }
 
@@ -233,8 +243,8 @@ Tensor std(const Tensor& x, const std::vector<int64_t>& dims, double correction,
 }
 Tensor max(const Tensor& x) { return extreme_all(x, true); }
 Tensor min(const Tensor& x) { return extreme_all(x, false); }
-std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(x, dim, keepdim, true, true); }
-std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim(x, dim, keepdim, false, true); }
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim("max", x, dim, keepdim, true, true); }
+std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) { return extreme_dim("min", x, dim, keepdim, false, true); }
 
 Tensor argmax(const Tensor& x, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(x, dim, keepdim, true); }
 Tensor argmin(const Tensor& x, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(x, dim, keepdim, false); }

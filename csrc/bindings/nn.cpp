@@ -1,0 +1,8 @@
+// (nn bindings: filled in by issue #3)
+#include "bindings/bindings.h"
+
+namespace lamina::bindings {
+
+void init_nn(py::module_& m) { (void)m; }
+
+}  // namespace lamina::bindings

@@ -1,0 +1,4 @@
+// (optim: filled in by issue #3)
+#include "ops/dispatch.h"
+
+namespace lamina {}  // namespace lamina
