@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <string>
@@ -39,7 +40,8 @@ double median_ms(const F& f, int warmup = 3, int repeats = 11, double min_sample
   return samples[repeats / 2];
 }
 
-// "AMD EPYC 7R13 Processor, 2 threads, 2025-01-31" style line: CPU model, thread count, date.
+// "AMD EPYC, 2 logical CPUs, 2 threads, 2025-01-31 12:00" style line: CPU model, thread count,
+// date, and OPENBLAS_CORETYPE when set (it pins OpenBLAS's GEMM kernel and so its speed).
 inline std::string machine_line(int threads) {
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line, model = "unknown CPU";
@@ -52,8 +54,10 @@ inline std::string machine_line(int threads) {
   char date[32];
   std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M", std::localtime(&now));
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " logical CPUs, " +
-         std::to_string(threads) + " threads, " + date;
+         std::to_string(threads) + " threads, " + date +
+         (coretype ? std::string(", OPENBLAS_CORETYPE=") + coretype : std::string());
 }
 
 inline void print_header() {

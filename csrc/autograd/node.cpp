@@ -17,6 +17,23 @@ Tensor SavedTensor::unpack(const char* node_name) const {
   return tensor_;
 }
 
+Node::~Node() {
+  // Nodes that only this one keeps alive are moved to a worklist and freed there, after their
+  // own edges were taken, so each destructor runs at constant depth.
+  std::vector<std::shared_ptr<Node>> orphans;
+  auto take_edges = [&orphans](std::vector<Edge>& edges) {
+    for (Edge& e : edges)
+      if (e.node && e.node.use_count() == 1) orphans.push_back(std::move(e.node));
+    edges.clear();
+  };
+  take_edges(next_edges);
+  while (!orphans.empty()) {
+    std::shared_ptr<Node> node = std::move(orphans.back());
+    orphans.pop_back();
+    take_edges(node->next_edges);
+  }  // node is freed here, with no edges left to recurse into
+}
+
 std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   Tensor g = std::move(grads[0]);
   if (!g.defined()) return {};
@@ -26,7 +43,7 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
     // Own the gradient: a tensor shared with another input's gradient must not alias it.
     leaf->grad = g.storage().use_count() > 1 || !g.is_contiguous() ? clone(g).impl_ptr() : g.impl_ptr();
   } else {
-    leaf->grad = add(Tensor(leaf->grad), g).impl_ptr();
+    binary_(BinaryOp::Add, Tensor(leaf->grad), g);  // in place, as PyTorch: x.grad keeps its identity
   }
   return {};
 }

@@ -37,7 +37,9 @@ class SavedTensor {
 
 class Node {
  public:
-  virtual ~Node() = default;
+  // Releases the chain of nodes behind this one iteratively, not by recursive destruction, so
+  // that freeing a graph thousands of ops deep cannot overflow the stack.
+  virtual ~Node();
   virtual const char* name() const = 0;
   // grads: one per output of this node (undefined = zero). Returns one per next_edges entry.
   virtual std::vector<Tensor> apply(std::vector<Tensor>&& grads) = 0;

@@ -23,13 +23,42 @@ std::optional<Tensor> binary_with(BinaryOp op, const Tensor& a, py::handle other
   return std::nullopt;
 }
 
+// The dtype a Python number takes next to a tensor of dtype `other` (PyTorch's promotion):
+// the tensor's float dtype, else int64 for an integer and float32 for a float.
+Dtype scalar_dtype_next_to(Scalar s, Dtype other) {
+  if (is_floating(other)) return other;
+  return s.is_integral ? Dtype::Int64 : Dtype::Float32;
+}
+
 std::optional<Tensor> compare_with(CompareOp op, const Tensor& a, py::handle other) {
   if (py::isinstance<Tensor>(other)) return compare(op, a, other.cast<const Tensor&>());
-  if (std::optional<Scalar> s = to_scalar(other)) {
-    Dtype dt = is_floating(a.dtype()) ? a.dtype() : (s->is_integral ? a.dtype() : Dtype::Float32);
-    return compare(op, a, scalar_tensor(*s, dt == Dtype::Bool ? Dtype::Int64 : dt));
-  }
+  if (std::optional<Scalar> s = to_scalar(other)) return compare(op, a, scalar_tensor(*s, scalar_dtype_next_to(*s, a.dtype())));
   return std::nullopt;
+}
+
+// A clamp bound: None or a number (a float bound makes an integer input's result float32).
+std::optional<Scalar> clamp_bound(py::handle h, const char* op, const char* arg) {
+  if (h.is_none()) return std::nullopt;
+  std::optional<Scalar> s = to_scalar(h);
+  LAMINA_CHECK(s.has_value(), TypeError, "[", op, "] ", arg, " must be a number or None, got ", type_name(h));
+  return s;
+}
+
+std::optional<double> value_of(const std::optional<Scalar>& s) { return s ? std::optional<double>(s->value) : std::nullopt; }
+
+Tensor clamp_with(const Tensor& x, py::handle lo, py::handle hi) {
+  std::optional<Scalar> l = clamp_bound(lo, "clamp", "min"), h = clamp_bound(hi, "clamp", "max");
+  bool float_bound = (l && !l->is_integral) || (h && !h->is_integral);
+  return clamp(float_bound && !is_floating(x.dtype()) ? to(x, Dtype::Float32) : x, value_of(l), value_of(h));
+}
+
+py::object clamp_inplace(py::object self, py::handle lo, py::handle hi) {
+  const Tensor& x = self.cast<const Tensor&>();
+  std::optional<Scalar> l = clamp_bound(lo, "clamp_", "min"), h = clamp_bound(hi, "clamp_", "max");
+  LAMINA_CHECK(is_floating(x.dtype()) || !((l && !l->is_integral) || (h && !h->is_integral)), TypeError,
+               "[clamp_] result type float32 can't be cast to the desired output type ", dtype_name(x.dtype()));
+  clamp_(x, value_of(l), value_of(h));
+  return self;
 }
 
 Tensor require(std::optional<Tensor> t, const char* op, py::handle other) {
@@ -165,17 +194,15 @@ void init_ops(py::module_& m, py::class_<Tensor>& cls) {
       if (py::isinstance<Tensor>(h)) return h.cast<Tensor>();
       std::optional<Scalar> s = to_scalar(h);
       LAMINA_CHECK(s.has_value(), TypeError, "[where] input and other must be tensors or numbers, got ", type_name(h));
-      return scalar_tensor(*s, is_floating(other.dtype()) || s->is_integral ? other.dtype() : Dtype::Float32);
+      return scalar_tensor(*s, scalar_dtype_next_to(*s, other.dtype()));
     };
     return where(c, operand(a, tb.defined() ? tb : ta), operand(b, ta.defined() ? ta : tb));
   }, py::arg("condition"), py::arg("input"), py::arg("other"), "condition ? input : other, broadcast.");
-  def_function_and_method(m, cls, "clamp", &clamp, "min(max(x, min), max); gradient passes where min <= x <= max.",
+  def_function_and_method(m, cls, "clamp", &clamp_with, "min(max(x, min), max); gradient passes where min <= x <= max.",
                           py::arg("min") = py::none(), py::arg("max") = py::none());
-  def_function_and_method(m, cls, "clip", &clamp, "Alias of clamp.", py::arg("min") = py::none(), py::arg("max") = py::none());
-  cls.def("clamp_", [](py::object self, std::optional<double> lo, std::optional<double> hi) {
-    clamp_(self.cast<Tensor>(), lo, hi);
-    return self;
-  }, py::arg("min") = py::none(), py::arg("max") = py::none());
+  def_function_and_method(m, cls, "clip", &clamp_with, "Alias of clamp.", py::arg("min") = py::none(), py::arg("max") = py::none());
+  cls.def("clamp_", &clamp_inplace, py::arg("min") = py::none(), py::arg("max") = py::none(), "clamp in place.");
+  cls.def("clip_", &clamp_inplace, py::arg("min") = py::none(), py::arg("max") = py::none(), "Alias of clamp_.");
 
   // operators
   struct Op { const char* name; BinaryOp op; bool reflected; };
@@ -196,7 +223,7 @@ void init_ops(py::module_& m, py::class_<Tensor>& cls) {
       const Tensor& t = self.cast<const Tensor&>();
       Tensor operand;
       if (py::isinstance<Tensor>(other)) operand = other.cast<Tensor>();
-      else if (std::optional<Scalar> s = to_scalar(other)) operand = scalar_tensor(*s, is_floating(t.dtype()) || s->is_integral ? t.dtype() : Dtype::Float32);
+      else if (std::optional<Scalar> s = to_scalar(other)) operand = scalar_tensor(*s, scalar_dtype_next_to(*s, t.dtype()));
       else throw TypeError(fmt("[", method, "] other must be a tensor or a number, got ", type_name(other)));
       binary_(op, t, operand);
       return self;

@@ -157,7 +157,7 @@ void init_tensor(py::module_& m, py::class_<Tensor>& cls) {
       .value("float64", Dtype::Float64)
       .value("int64", Dtype::Int64)
       .value("bool", Dtype::Bool)
-      .def("__repr__", [](Dtype d) { return std::string("lamina.") + dtype_name(d); })
+      .def("__repr__", [](Dtype d) { return std::string("lamina.") + dtype_name(d); }, py::prepend())
       .def("__str__", [](Dtype d) { return std::string("lamina.") + dtype_name(d); })
       .def_property_readonly("is_floating_point", [](Dtype d) { return is_floating(d); })
       .def_property_readonly("itemsize", [](Dtype d) { return element_size(d); });

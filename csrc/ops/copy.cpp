@@ -61,6 +61,8 @@ void copy_(const Tensor& dst, const Tensor& src) {
                "[copy_] copying a tensor that requires grad into another tensor is not differentiable "
                "in lamina; detach() the source or use lamina.no_grad()");
   check_same_device("copy_", dst, src);
+  LAMINA_CHECK(broadcast_shapes(src.shape(), dst.shape(), "copy_") == dst.shape(), ValueError, "[copy_] src of shape ",
+               shape_str(src.shape()), " cannot be broadcast to the destination shape ", shape_str(dst.shape()));
   Tensor source = expand(detach(src), dst.shape());
   LAMINA_DISPATCH_DEVICE(dst.device(), copy_, dst, source);
   dst.bump_version();

@@ -21,10 +21,26 @@ const char* binary_name(BinaryOp op) {
   return "binary";
 }
 
-Dtype binary_result_dtype(BinaryOp op, Dtype a, Dtype b) {
-  Dtype d = promote_types(a, b);
+int category(Dtype d) { return d == Dtype::Bool ? 0 : (is_floating(d) ? 2 : 1); }
+
+// PyTorch's result type of two tensors: a 0-d tensor decides the type only when it is of a
+// higher category (bool < integer < floating) than a tensor with dims, e.g.
+// float32 (3,) + float64 () -> float32, int64 (3,) + float64 () -> float64.
+Dtype result_type(const Tensor& a, const Tensor& b) {
+  bool a0 = a.dim() == 0, b0 = b.dim() == 0;
+  if (a0 == b0) return promote_types(a.dtype(), b.dtype());
+  Dtype with_dims = a0 ? b.dtype() : a.dtype(), zero_dim = a0 ? a.dtype() : b.dtype();
+  return category(zero_dim) > category(with_dims) ? promote_types(with_dims, zero_dim) : with_dims;
+}
+
+// Bool results exist for add (or), mul (and), maximum (or) and minimum (and), as in PyTorch;
+// subtraction refuses bool operands, true division makes floats.
+Dtype binary_result_dtype(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
+  LAMINA_CHECK(op != BinaryOp::Sub || (a.dtype() != Dtype::Bool && b.dtype() != Dtype::Bool), TypeError, "[", name,
+               "] subtraction with a bool tensor is not supported; use ~mask or logical_not() to invert a mask");
+  Dtype d = result_type(a, b);
   if (op == BinaryOp::Div && !is_floating(d)) return Dtype::Float32;
-  if (d == Dtype::Bool) return Dtype::Int64;
+  LAMINA_CHECK(op != BinaryOp::Pow || d != Dtype::Bool, TypeError, "[", name, "] is not implemented for bool tensors");
   return d;
 }
 
@@ -94,7 +110,9 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_defined(name, b, "other");
   check_same_device(name, a, b);
   require_cpu(name, a);
-  Dtype dt = binary_result_dtype(op, a.dtype(), b.dtype());
+  Dtype dt = binary_result_dtype(op, a, b, name);
+  if (dt == Dtype::Bool)  // or / and / max / min of 0 and 1, computed on integers
+    return to(binary(op, to(a, Dtype::Int64), to(b, Dtype::Int64)), Dtype::Bool);
   Tensor ac = to(a, dt), bc = to(b, dt);
   Tensor out = Tensor::empty(a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), name), dt);
   cpu::binary(op, out, ac, bc);
@@ -122,13 +140,31 @@ Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Sub, a, b
 Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Mul, a, b); }
 Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::Div, a, b); }
 
+namespace {
+
+// Whether the node of op saves its first operand (for a gradient): an in-place op then must not
+// let the node see the operand after the write.
+bool saves_first_operand(BinaryOp op) { return op != BinaryOp::Add && op != BinaryOp::Sub && op != BinaryOp::Div; }
+
+// A copy of self's values with self's place in the autograd graph: what an in-place op computes
+// from, so that its node saves the values before the write (PyTorch's original_self).
+Tensor value_before_write(const Tensor& self) {
+  Tensor copy = clone(detach(self));
+  copy.impl()->requires_grad = self.requires_grad();
+  copy.impl()->grad_fn = self.grad_fn();
+  copy.impl()->output_nr = self.impl()->output_nr;
+  return copy;
+}
+
+}  // namespace
+
 void binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
   std::string name = std::string(binary_name(op)) + "_";
   check_defined(name.c_str(), other, "other");
   check_inplace(name.c_str(), self);
   check_same_device(name.c_str(), self, other);
   require_cpu(name.c_str(), self);
-  Dtype dt = binary_result_dtype(op, self.dtype(), other.dtype());
+  Dtype dt = binary_result_dtype(op, self, other, name.c_str());
   LAMINA_CHECK(can_cast(dt, self.dtype()), TypeError, "[", name, "] result type ", dtype_name(dt),
                " can't be cast to the desired output type ", dtype_name(self.dtype()));
   LAMINA_CHECK(broadcast_shapes(self.shape(), other.shape(), name.c_str()) == self.shape(), ValueError, "[", name,
@@ -139,13 +175,14 @@ void binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
     LAMINA_CHECK(!self.impl()->is_view, RuntimeError, "[", name,
                  "] in-place operations on views of tensors that require grad are not supported; "
                  "use the out-of-place form");
-    Tensor result = to(binary(op, self, other), self.dtype());
+    Tensor result = to(binary(op, saves_first_operand(op) ? value_before_write(self) : self, other), self.dtype());
     cpu::copy_(self, result);
     self.bump_version();
     set_history(self, result.grad_fn(), result.impl()->output_nr);
     return;
   }
-  cpu::binary(op, self, self, to(other, self.dtype()));
+  if (self.dtype() == Dtype::Bool) cpu::copy_(self, binary(op, self, other));
+  else cpu::binary(op, self, self, to(other, self.dtype()));
   self.bump_version();
 }
 
@@ -154,7 +191,7 @@ Tensor compare(CompareOp op, const Tensor& a, const Tensor& b) {
   check_defined("compare", b, "other");
   check_same_device("compare", a, b);
   require_cpu("compare", a);
-  Dtype dt = promote_types(a.dtype(), b.dtype());
+  Dtype dt = result_type(a, b);
   Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape(), "compare"), Dtype::Bool);
   cpu::compare(op, out, detach(to(a, dt)), detach(to(b, dt)));
   return out;
@@ -188,7 +225,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   check_same_device("where", condition, a);
   check_same_device("where", a, b);
   require_cpu("where", a);
-  Dtype dt = promote_types(a.dtype(), b.dtype());
+  Dtype dt = result_type(a, b);
   Tensor ac = to(a, dt), bc = to(b, dt);
   Shape shape = broadcast_shapes(condition.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   Tensor out = Tensor::empty(shape, dt);

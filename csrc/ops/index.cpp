@@ -175,7 +175,8 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   LAMINA_CHECK(chunks > 0, ValueError, "[chunk] chunks must be positive, got ", chunks);
   int64_t d = wrap_dim(dim, x.dim(), "chunk");
   int64_t size = x.shape()[d];
-  return split(x, std::max<int64_t>(1, (size + chunks - 1) / chunks), d);
+  if (size == 0) return split(x, std::vector<int64_t>(size_t(chunks), 0), d);  // `chunks` empty pieces, as PyTorch
+  return split(x, (size + chunks - 1) / chunks, d);
 }
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
@@ -187,6 +188,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor xc = contiguous(x), idx = contiguous(index);
   Shape shape = xc.shape();
   DimSplit s = x.dim() == 0 ? DimSplit{} : split_at_dim(shape, d);
+  LAMINA_CHECK(x.dim() > 0 || idx.numel() == 1, ValueError,
+               "[index_select] index of a 0-d input must have exactly one value, got ", idx.numel());
   check_index_range("index_select", idx, s.size);
   if (x.dim() > 0) shape[d] = idx.numel();
   Tensor out = Tensor::empty(shape, x.dtype());
@@ -212,10 +215,12 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   for (int64_t k = 0; k < x.dim(); ++k)
     LAMINA_CHECK(k == d || index.shape()[k] <= x.shape()[k], ValueError, "[gather] index shape ", shape_str(index.shape()),
                  " is larger than input shape ", shape_str(x.shape()), " at dim ", k);
+  // The kernels index a dim: a 0-d input is gathered as a 1-element vector.
+  if (x.dim() == 0) return reshape(gather(reshape(x, {1}), 0, reshape(index, {1})), {});
   Tensor idx = contiguous(index);
-  check_index_range("gather", idx, x.dim() == 0 ? 1 : x.shape()[d]);
+  check_index_range("gather", idx, x.shape()[d]);
   Tensor out = Tensor::empty(idx.shape(), x.dtype());
-  if (out.numel() > 0) cpu::gather(out, x, x.dim() == 0 ? 0 : d, idx);
+  if (out.numel() > 0) cpu::gather(out, x, d, idx);
   if (any_requires_grad({&x})) {
     auto node = make_node<GatherBackward>({&x}, x.shape(), d);
     node->save({idx});

@@ -150,7 +150,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     // (..., M, K) @ (K, N): fold the batch into M, one GEMM.
     Shape shape = a2.shape();
     shape.back() = b2.shape()[1];
-    out = reshape(mm(reshape(a2, {-1, ka}), b2), shape);
+    int64_t rows = checked_numel(Shape(a2.shape().begin(), a2.shape().end() - 1), "matmul");  // no -1: K may be 0
+    out = reshape(mm(reshape(a2, {rows, ka}), b2), shape);
   } else {
     Shape batch_a(a2.shape().begin(), a2.shape().end() - 2), batch_b(b2.shape().begin(), b2.shape().end() - 2);
     Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
@@ -158,7 +159,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     Shape sa = batch, sb = batch;
     sa.insert(sa.end(), {M, ka});
     sb.insert(sb.end(), {kb, N});
-    Tensor r = bmm(reshape(expand(a2, sa), {-1, M, ka}), reshape(expand(b2, sb), {-1, kb, N}));
+    int64_t B = checked_numel(batch, "matmul");  // explicit: a -1 is ambiguous for empty operands
+    Tensor r = bmm(reshape(expand(a2, sa), {B, M, ka}), reshape(expand(b2, sb), {B, kb, N}));
     Shape shape = batch;
     shape.insert(shape.end(), {M, N});
     out = reshape(r, shape);

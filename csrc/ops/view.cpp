@@ -307,6 +307,66 @@ std::vector<IndexItem> expand_ellipsis(const Tensor& x, const std::vector<IndexI
   return out;
 }
 
+// The entries of an int64 index tensor as a 1-d tensor, negative ones counted from the end
+// (x[tensor([-1])] is the last row, as in Python); IndexError when out of [-size, size).
+Tensor wrap_indices(const Tensor& idx, int64_t size) {
+  Tensor flat = clone(reshape(detach(idx), {-1}));
+  int64_t* p = flat.data<int64_t>();
+  for (int64_t k = 0; k < flat.numel(); ++k) {
+    LAMINA_CHECK(p[k] >= -size && p[k] < size, IndexError, "[index] index ", p[k],
+                 " is out of bounds for dimension with size ", size);
+    if (p[k] < 0) p[k] += size;
+  }
+  return flat;
+}
+
+// A boolean index covers x's leading dims exactly (PyTorch's rule); IndexError otherwise.
+void check_mask(const char* op, const Tensor& x, const Tensor& mask) {
+  LAMINA_CHECK(mask.dim() <= x.dim() && std::equal(mask.shape().begin(), mask.shape().end(), x.shape().begin()),
+               IndexError, "[", op, "] the shape of the mask ", shape_str(mask.shape()),
+               " does not match the leading dims of the indexed tensor of shape ", shape_str(x.shape()));
+}
+
+// x viewed as (rows, x.shape[mask.dim():]), and the rows where the mask is true (int64, 1-d).
+std::pair<Shape, Tensor> mask_rows(const Tensor& x, const Tensor& mask) {
+  Shape rows_shape{mask.numel()};
+  rows_shape.insert(rows_shape.end(), x.shape().begin() + mask.dim(), x.shape().end());
+  return {rows_shape, reshape(nonzero(reshape(detach(mask), {-1})), {-1})};
+}
+
+// x[mask]: the rows of x (over the mask's dims) where the mask is true, stacked.
+Tensor mask_index(const Tensor& x, const Tensor& mask) {
+  check_mask("index", x, mask);
+  auto [rows_shape, positions] = mask_rows(x, mask);
+  return index_select(reshape(x, rows_shape), 0, positions);
+}
+
+// x[mask] = value: value broadcasts to (count, x.shape[mask.dim():]) and row k goes to the k-th
+// true position. A value without the count dim is written with one where() over all of x.
+void mask_put_(const Tensor& x, const Tensor& mask, const Tensor& value) {
+  check_mask("index_put_", x, mask);
+  auto [rows_shape, positions] = mask_rows(x, mask);
+  rows_shape[0] = positions.numel();
+  LAMINA_CHECK(broadcast_shapes(value.shape(), rows_shape, "index_put_") == rows_shape, ValueError,
+               "[index_put_] shape mismatch: value of shape ", shape_str(value.shape()),
+               " cannot be broadcast to the indexing result of shape ", shape_str(rows_shape));
+  if (value.dim() < int64_t(rows_shape.size())) {
+    Shape mask_shape = mask.shape();
+    mask_shape.resize(size_t(x.dim()), 1);
+    copy_(x, where(expand(reshape(mask, mask_shape), x.shape()), to(value, x.dtype()), x));
+    return;
+  }
+  Tensor rows = expand(value, rows_shape);
+  Tensor flat_positions = contiguous(positions);
+  const int64_t* p = flat_positions.data<int64_t>();
+  for (int64_t k = 0; k < rows_shape[0]; ++k) {
+    std::vector<IndexItem> at(size_t(mask.dim()));
+    for (int64_t d = mask.dim() - 1, rest = p[k]; d >= 0; rest /= mask.shape()[d], --d)
+      at[size_t(d)] = IndexItem::at(rest % mask.shape()[d]);
+    copy_(basic_index(x, at), select(rows, 0, k));
+  }
+}
+
 }  // namespace
 
 Tensor index(const Tensor& x, const std::vector<IndexItem>& raw_items) {
@@ -319,7 +379,7 @@ Tensor index(const Tensor& x, const std::vector<IndexItem>& raw_items) {
   Tensor idx = tensor_at->tensor;
   if (idx.dtype() == Dtype::Bool) {
     LAMINA_CHECK(items.size() == 1, IndexError, "[index] a boolean mask must be the only index");
-    return masked_select(x, idx);
+    return mask_index(x, idx);
   }
   LAMINA_CHECK(idx.dtype() == Dtype::Int64, IndexError, "[index] index tensors must be int64 or bool, got ",
                dtype_name(idx.dtype()));
@@ -329,7 +389,7 @@ Tensor index(const Tensor& x, const std::vector<IndexItem>& raw_items) {
     if (it->kind != IndexItem::Kind::Integer) ++result_dim;
   *tensor_at = IndexItem();
   Tensor base = basic_index(x, items);
-  Tensor picked = index_select(base, result_dim, reshape(idx, {-1}));
+  Tensor picked = index_select(base, result_dim, wrap_indices(idx, base.shape()[result_dim]));
   Shape shape(base.shape().begin(), base.shape().begin() + result_dim);
   shape.insert(shape.end(), idx.shape().begin(), idx.shape().end());
   shape.insert(shape.end(), base.shape().begin() + result_dim + 1, base.shape().end());
@@ -346,16 +406,13 @@ void index_put_(const Tensor& x, const std::vector<IndexItem>& raw_items, const 
     if (it.kind != IndexItem::Kind::Tensor) continue;
     LAMINA_CHECK(items.size() == 1 && it.tensor.dtype() == Dtype::Bool, IndexError,
                  "[index_put_] assignment through an index tensor supports a single boolean mask (x[mask] = v)");
-    const Tensor& mask = it.tensor;
-    LAMINA_CHECK(mask.dim() <= x.dim() && std::equal(mask.shape().begin(), mask.shape().end(), x.shape().begin()),
-                 IndexError, "[index_put_] mask of shape ", shape_str(mask.shape()),
-                 " does not match the leading dims of the tensor of shape ", shape_str(x.shape()));
-    Shape mask_shape = mask.shape();
-    mask_shape.resize(size_t(x.dim()), 1);
-    copy_(x, where(expand(reshape(mask, mask_shape), x.shape()), to(value, x.dtype()), x));
-    return;
+    return mask_put_(x, it.tensor, value);
   }
-  copy_(basic_index(x, items), value);
+  Tensor target = basic_index(x, items);
+  LAMINA_CHECK(broadcast_shapes(value.shape(), target.shape(), "index_put_") == target.shape(), ValueError,
+               "[index_put_] shape mismatch: value of shape ", shape_str(value.shape()),
+               " cannot be broadcast to the indexing result of shape ", shape_str(target.shape()));
+  copy_(target, value);
 }
 
 }  // namespace lamina

@@ -46,7 +46,10 @@ def _numpy_dtype_of(data):
         if kind == "f":
             return _C.dtype.float64 if data.dtype.itemsize == 8 else _C.dtype.float32
         raise TypeError(f"[tensor] can't convert an array of dtype {data.dtype} to a tensor")
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"[tensor] can't convert data to a tensor: {e}") from None
     if arr.dtype == object:
         raise TypeError("[tensor] data must be a number, a (nested) sequence of numbers of equal lengths, "
                         "an array or a tensor")

@@ -1,6 +1,7 @@
 """Tensor's Python-side methods: printing like PyTorch, conversions (to, cpu, float, ...),
 item/tolist/NumPy protocol, backward, and small conveniences built from the C++ ops."""
 import builtins
+import math
 
 import numpy as np
 
@@ -11,63 +12,121 @@ Tensor = _C.Tensor
 
 
 # ---------------------------------------------------------------- printing, as PyTorch prints
-def _float_formatter(values):
-    """A function formatting each float of `values` the way PyTorch's repr does."""
-    finite = np.abs(values[np.isfinite(values)])
-    if finite.size == 0:
-        return lambda v: f"{v}"
-    nonzero = finite[finite != 0]
-    if np.all(finite == np.round(finite)) and (finite.size == 0 or finite.max() < 1e8):
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v}"
-    sci = nonzero.size > 0 and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8 or nonzero.min() < 1e-4)
-    if sci:
-        return lambda v: f"{v:.4e}" if np.isfinite(v) else f"{v}"
-    return lambda v: f"{v:.4f}" if np.isfinite(v) else f"{v}"
+# A port of torch/_tensor_str.py (default print options) to NumPy arrays, so that the two reprs
+# are equal character for character.
+_PRECISION, _THRESHOLD, _EDGEITEMS, _LINEWIDTH = 4, 1000, 3, 80
 
 
-def _format_array(arr, indent, summarize):
-    if arr.dtype == np.bool_:
-        fmt = lambda v: "True" if v else "False"  # noqa: E731
-    elif arr.dtype.kind in "iu":
-        fmt = lambda v: f"{v}"  # noqa: E731
+class _Formatter:
+    """One width for every element; floats in integer mode ("2."), fixed ("2.5000") or scientific
+    ("2.5000e+03") notation, chosen from the nonzero finite values."""
+
+    def __init__(self, values):
+        self.floating = values.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.max_width = True, False, 1
+        if not self.floating:
+            for v in values.tolist():
+                self.max_width = builtins.max(self.max_width, len(f"{v}"))
+            return
+        vals = values[np.isfinite(values) & (values != 0)]
+        if vals.size == 0:
+            return
+        absolute = np.abs(vals.astype(np.float64))
+        lo, hi = absolute.min(), absolute.max()
+        self.int_mode = builtins.bool(np.all(vals == np.ceil(vals)))
+        self.sci_mode = builtins.bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+        for v in vals.tolist():
+            if self.sci_mode:
+                text = f"{v:.{_PRECISION}e}"
+            elif self.int_mode:
+                text = f"{v:.0f}."
+            else:
+                text = f"{v:.{_PRECISION}f}"
+            self.max_width = builtins.max(self.max_width, len(text))
+
+    def format(self, v):
+        if not self.floating:
+            text = f"{v}"
+        elif self.sci_mode:
+            text = f"{v:{self.max_width}.{_PRECISION}e}"
+        elif self.int_mode:
+            text = f"{v:.0f}" + ("" if math.isinf(v) or math.isnan(v) else ".")
+        else:
+            text = f"{v:.{_PRECISION}f}"
+        return (self.max_width - len(text)) * " " + text
+
+
+def _summarized(arr):
+    """The edge items that a summarized print shows (what the formatter is fitted to)."""
+    if arr.ndim == 0:
+        return arr
+    if arr.shape[0] > 2 * _EDGEITEMS:
+        arr = np.concatenate([arr[:_EDGEITEMS], arr[-_EDGEITEMS:]])
+    if arr.ndim == 1:
+        return arr
+    return np.stack([_summarized(a) for a in arr])
+
+
+def _vector_str(arr, indent, summarize, fmt):
+    per_line = builtins.max(1, math.floor((_LINEWIDTH - indent) / (fmt.max_width + 2)))
+    if summarize and arr.shape[0] > 2 * _EDGEITEMS:
+        data = ([fmt.format(v) for v in arr[:_EDGEITEMS].tolist()] + [" ..."]
+                + [fmt.format(v) for v in arr[-_EDGEITEMS:].tolist()])
     else:
-        fmt = _float_formatter(arr.astype(np.float64).ravel())
-    width = builtins.max((len(fmt(v)) for v in arr.ravel()), default=1)
+        data = [fmt.format(v) for v in arr.tolist()]
+    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
-    def rec(a, depth):
-        if a.ndim == 0:
-            return fmt(a.item()).rjust(width)
-        items = list(range(a.shape[0]))
-        if summarize and a.shape[0] > 6:
-            items = items[:3] + [None] + items[-3:]
-        if a.ndim == 1:
-            return "[" + ", ".join("..." if i is None else fmt(a[i].item()).rjust(width) for i in items) + "]"
-        sep = "," + "\n" * (a.ndim - 1) + " " * (indent + depth + 1)
-        return "[" + sep.join("..." if i is None else rec(a[i], depth + 1) for i in items) + "]"
 
-    return rec(arr, 0)
+def _array_str(arr, indent, summarize, fmt):
+    if arr.ndim == 0:
+        return fmt.format(arr.item())
+    if arr.ndim == 1:
+        return _vector_str(arr, indent, summarize, fmt)
+    rows = range(arr.shape[0])
+    if summarize and arr.shape[0] > 2 * _EDGEITEMS:
+        rows = list(range(_EDGEITEMS)) + [None] + list(range(arr.shape[0] - _EDGEITEMS, arr.shape[0]))
+    slices = ["..." if i is None else _array_str(arr[i], indent + 1, summarize, fmt) for i in rows]
+    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _add_suffixes(text, suffixes, indent):
+    parts, last_line_len = [text], len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_len + len(suffix) + 2 > _LINEWIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_len += len(suffix) + 2
+    return "".join(parts) + ")"
 
 
 def _repr(self):
     prefix = "tensor("
+    indent = len(prefix)
     t = self.detach().cpu() if self.device.type != "cpu" else self.detach()
     arr = t.numpy()
-    if arr.size == 0:
-        body = "[]"
-    else:
-        body = _format_array(arr, len(prefix), arr.size > 1000)
     suffixes = []
-    if arr.size == 0 and arr.ndim != 1:
-        suffixes.append(f"size={tuple(self.shape)}")
     if self.device.type != "cpu":
         suffixes.append(f"device='{self.device}'")
-    if self.dtype not in (_C.dtype.float32, _C.dtype.int64, _C.dtype.bool):
-        suffixes.append(f"dtype={self.dtype!r}")
+    if arr.size == 0:
+        body = "[]"
+        if arr.ndim != 1:
+            suffixes.append(f"size={tuple(self.shape)}")
+        if self.dtype != _C.dtype.float32:
+            suffixes.append(f"dtype={self.dtype!r}")
+    else:
+        summarize = arr.size > _THRESHOLD
+        fmt = _Formatter((_summarized(arr) if summarize else arr).reshape(-1))
+        body = _array_str(arr, indent, summarize, fmt)
+        if self.dtype not in (_C.dtype.float32, _C.dtype.int64, _C.dtype.bool):
+            suffixes.append(f"dtype={self.dtype!r}")
     if self.grad_fn is not None:
         suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
     elif self.requires_grad:
         suffixes.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffixes) + ")"
+    return _add_suffixes(prefix + body, suffixes, indent)
 
 
 # ---------------------------------------------------------------- conversions
@@ -87,10 +146,10 @@ def _to(self, *args, **kwargs):
             dtype, device = a.dtype, a.device
         elif a is not None:
             raise TypeError(f"[to] expected a dtype, a device or a tensor, got {type(a).__name__}")
-    out = self
-    if device is not None:
+    out = self  # the tensor itself when it already has the dtype and device, as in PyTorch
+    if device is not None and _C.device(str(device)) != out.device:
         out = out._to_device(_C.device(str(device)))
-    if dtype is not None:
+    if dtype is not None and dtype != out.dtype:
         out = out._to_dtype(dtype)
     return out
 
@@ -153,15 +212,15 @@ _methods = {
     "__repr__": _repr,
     "__str__": _repr,
     "to": _to,
-    "cpu": lambda self: self._to_device(_C.device("cpu")),
+    "cpu": lambda self: self.to("cpu"),
     "cuda": lambda self, device=None: self._to_device(_C.device("cuda" if device is None else (
         f"cuda:{device}" if isinstance(device, int) else str(device)))),
-    "float": lambda self: self._to_dtype(_C.dtype.float32),
-    "double": lambda self: self._to_dtype(_C.dtype.float64),
-    "long": lambda self: self._to_dtype(_C.dtype.int64),
-    "int": lambda self: self._to_dtype(_C.dtype.int64),
-    "bool": lambda self: self._to_dtype(_C.dtype.bool),
-    "type_as": lambda self, other: self._to_dtype(other.dtype),
+    "float": lambda self: self.to(_C.dtype.float32),
+    "double": lambda self: self.to(_C.dtype.float64),
+    "long": lambda self: self.to(_C.dtype.int64),
+    "int": lambda self: self.to(_C.dtype.int64),
+    "bool": lambda self: self.to(_C.dtype.bool),
+    "type_as": lambda self, other: self.to(other.dtype),
     "item": _item,
     "tolist": _tolist,
     "__array__": _array,

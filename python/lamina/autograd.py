@@ -32,13 +32,24 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):
+class _BareDecoratorMode(_GradMode):
+    """A grad mode that also decorates without parentheses: ``@no_grad`` as ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"[{cls.__name__}] takes no arguments, got {type(orig_func).__name__}")
+        return cls()(orig_func)
+
+
+class no_grad(_BareDecoratorMode):
     """Ops inside run without recording history: ``with lamina.no_grad(): ...``."""
 
     _enabled = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_BareDecoratorMode):
     """Turns history recording back on inside a ``no_grad`` block."""
 
     _enabled = True
