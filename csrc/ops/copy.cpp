@@ -63,7 +63,10 @@ void copy_(const Tensor& dst, const Tensor& src) {
   check_same_device("copy_", dst, src);
   LAMINA_CHECK(broadcast_shapes(src.shape(), dst.shape(), "copy_") == dst.shape(), ValueError, "[copy_] src of shape ",
                shape_str(src.shape()), " cannot be broadcast to the destination shape ", shape_str(dst.shape()));
-  Tensor source = expand(detach(src), dst.shape());
+  // A source sharing dst's memory in another layout (x.copy_(x.t()), x[1:] = x[:-1]) is read
+  // from a copy, so that no element is overwritten before it is read.
+  bool aliased = src.storage() == dst.storage() && !(src.offset() == dst.offset() && src.strides() == dst.strides());
+  Tensor source = expand(aliased ? clone(detach(src)) : detach(src), dst.shape());
   LAMINA_DISPATCH_DEVICE(dst.device(), copy_, dst, source);
   dst.bump_version();
 }

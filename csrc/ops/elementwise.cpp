@@ -181,8 +181,10 @@ void binary_(BinaryOp op, const Tensor& self, const Tensor& other) {
     set_history(self, result.grad_fn(), result.impl()->output_nr);
     return;
   }
+  // other sharing self's memory in another layout (x += x.t()) is read from a copy.
+  bool aliased = other.storage() == self.storage() && !(other.offset() == self.offset() && other.strides() == self.strides());
   if (self.dtype() == Dtype::Bool) cpu::copy_(self, binary(op, self, other));
-  else cpu::binary(op, self, self, to(other, self.dtype()));
+  else cpu::binary(op, self, self, aliased ? clone(to(other, self.dtype())) : to(other, self.dtype()));
   self.bump_version();
 }
 
