@@ -408,6 +408,21 @@ def test_grad_mode_is_thread_local():
     assert seen["inner"] is False and lm.is_grad_enabled()
 
 
+def test_backward_on_several_threads_through_a_shared_leaf_loses_no_update():
+    w = lm.zeros(100000, requires_grad=True)
+
+    def run():
+        for _ in range(25):
+            (w * 2.0).sum().backward()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    np.testing.assert_array_equal(w.grad.numpy(), np.full(100000, 200.0, dtype=np.float32))
+
+
 def test_in_place_op_on_a_leaf_that_requires_grad_raises_unless_no_grad():
     x = lm.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):

@@ -228,6 +228,18 @@ def test_gather_of_transposed_input_3d_and_repeated_indices():
     gradcheck(lambda t, i: lm.gather(t, -1, i), [randn(3, 4, dtype=np.float64), index([[3, 3, 0], [1, 0, 1]])])
 
 
+def test_gather_index_may_be_longer_than_the_input_along_dim():
+    check_against_torch(lambda m, t, i: m.gather(t, 0, i), [randn(2, 3), index([[0, 1, 1], [1, 0, 0], [1, 1, 1], [0, 0, 1]])])
+    check_against_torch(lambda m, t, i: m.gather(t, 1, i), [randn(2, 3), np.zeros((2, 0), dtype=np.int64)])
+
+
+def test_large_inputs_match_torch():
+    # sizes that split into many parallel chunks, with odd inner lengths
+    check_against_torch(lambda m, t, i: m.index_select(t, 1, i), [randn(16, 129, 67), np.arange(129)[::-3].copy()])
+    check_against_torch(lambda m, t, i: m.gather(t, 2, i), [randn(16, 9, 67), np.random.default_rng(3).integers(0, 67, (16, 9, 70))])
+    check_against_torch(lambda m, a, b: m.cat([a, b], 1), [randn(64, 129, 7), randn(64, 3, 7)])
+
+
 def test_gather_with_a_non_contiguous_index():
     idx = index([[0, 1, 2], [2, 2, 0], [1, 0, 0]])
     check_against_torch(lambda m, t, i: m.gather(t, 1, i.t()), [randn(3, 3), idx])

@@ -87,6 +87,14 @@ def test_addmm_with_empty_k_is_beta_times_bias():
     check_against_torch(lambda m, c, a, b: m.addmm(c, a, b, beta=2.0), [randn(3, 2), randn(3, 0), randn(0, 2)])
 
 
+def test_addmm_with_beta_zero_ignores_nan_in_the_bias():
+    bias = np.array([[np.nan, 1.0]], dtype=np.float32)
+    out = check_against_torch(lambda m, c, a, b: m.addmm(c, a, b, beta=0.0), [bias, randn(1, 3), randn(3, 2)])
+    assert np.all(np.isfinite(out.detach().numpy()))
+    out = check_against_torch(lambda m, c, a, b: m.addmm(c, a, b, beta=0.0), [bias, randn(1, 0), randn(0, 2)])
+    assert out.detach().tolist() == [[0.0, 0.0]]
+
+
 # ---------------------------------------------------------------- matmul: numpy.matmul rules
 SHAPES = [
     ((4,), (4,)),                 # dot -> 0-d

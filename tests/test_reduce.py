@@ -270,6 +270,14 @@ def test_max_min_propagate_nan_like_torch():
         np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
 
 
+def test_max_min_gradient_goes_to_the_nans_like_torch():
+    x = np.array([[1.0, np.nan], [3.0, np.nan]], dtype=np.float32)
+    for op in ("max", "min"):
+        check_against_torch(lambda m, t: getattr(t, op)(), [x])
+        check_against_torch(lambda m, t: getattr(t, op)(1).values, [x])
+        check_against_torch(lambda m, t: getattr(t, op)(0).values, [x])
+
+
 def test_max_min_with_a_tensor_are_elementwise():
     check_against_torch(lambda m, a, b: m.max(a, b), [randn(3, 4), randn(3, 4)])
     check_against_torch(lambda m, a, b: m.min(a, b), [randn(3, 4), randn(4)])
@@ -307,6 +315,20 @@ def test_argmax_does_not_record_history():
     x = lm.randn(3, 4, requires_grad=True)
     assert not x.argmax().requires_grad and not x.argmin(1).requires_grad
     assert not x.max(1).indices.requires_grad
+
+
+# ---------------------------------------------------------------- large inputs
+@pytest.mark.parametrize("dim", [None, 0, 1, 2, (0, 2), (1, 2)])
+def test_large_reductions_match_torch(dim):
+    # sizes that split into many parallel chunks, with odd inner lengths
+    x = randn(32, 129, 67)
+    kwargs = dim_kwargs(dim)
+    for op in ("sum", "mean", "var", "std"):
+        check_against_torch(lambda m, t: getattr(t, op)(**kwargs), [x], atol=1e-4)
+    if isinstance(dim, int):
+        torch = torch_or_skip()
+        check_against_torch(lambda m, t: t.max(dim).values, [x])
+        np.testing.assert_array_equal(lm.tensor(x).argmin(dim).numpy(), torch.tensor(x).argmin(dim).numpy())
 
 
 # ---------------------------------------------------------------- bad input

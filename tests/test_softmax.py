@@ -92,6 +92,12 @@ def test_softmax_gradient_with_masked_entries_matches_torch(op):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_large_softmax_matches_torch(op, dim):
+    check_against_torch(lambda m, t: getattr(m, op)(t, dim), [randn(24, 129, 67) * 4])
+
+
 def test_softmax_rows_sum_to_one_and_log_softmax_is_its_log():
     x = lm.randn(4, 7, dtype=lm.float64)
     s = lm.softmax(x, 1)

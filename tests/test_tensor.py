@@ -680,3 +680,45 @@ def test_detached_inplace_change_is_seen_by_backward_check():
     y.detach().zero_()  # same storage: the saved output changed
     with pytest.raises(RuntimeError, match="in-place"):
         y.sum().backward()
+
+
+@needs_torch
+@pytest.mark.parametrize("mask,value", [
+    ([[True, False, True], [False, True, False]], [10.0, 20.0, 30.0]),
+    ([[True, False, True], [False, True, False]], 5.0),
+    ([True, False], [[7.0, 8.0, 9.0]]),
+    ([False, True], [1.0, 2.0, 3.0]),
+    ([True, True], [[1.0], [2.0]]),
+    ([False, False], 1.0),
+], ids=str)
+def test_setitem_with_a_mask_matches_torch(mask, value):
+    results = []
+    for m in (lm, torch):
+        x = m.arange(6.0).view(2, 3)
+        x[m.tensor(mask)] = m.tensor(value) if isinstance(value, list) else value
+        results.append(x)
+    assert_same(*results)
+
+
+def test_mask_index_must_cover_leading_dims():
+    x = lm.ones(2, 3)
+    with pytest.raises(IndexError, match=r"\[index\]"):
+        x[lm.tensor([True])]
+    with pytest.raises(IndexError, match=r"\[index_put_\]"):
+        x[lm.tensor([True, False, True])] = 0.0
+    np.testing.assert_array_equal(x.numpy(), np.ones((2, 3)))
+
+
+def test_copy_and_setitem_from_an_overlapping_view_read_before_writing():
+    x = lm.arange(4.0).view(2, 2)
+    x.copy_(x.t())
+    np.testing.assert_array_equal(x.numpy(), [[0.0, 2.0], [1.0, 3.0]])
+    y = lm.arange(5.0)
+    y[1:] = y[:-1]
+    np.testing.assert_array_equal(y.numpy(), [0.0, 0.0, 1.0, 2.0, 3.0])
+    z = lm.arange(4.0).view(2, 2)
+    z += z.t()
+    np.testing.assert_array_equal(z.numpy(), [[0.0, 3.0], [3.0, 6.0]])
+    w = lm.arange(5.0)
+    w[:-1].mul_(w[1:])
+    np.testing.assert_array_equal(w.numpy(), [0.0, 2.0, 6.0, 12.0, 4.0])

@@ -37,6 +37,7 @@ Node::~Node() {
 std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   Tensor g = std::move(grads[0]);
   if (!g.defined()) return {};
+  std::lock_guard<std::mutex> lock(mutex_);
   TensorImpl* leaf = leaf_.get();
   if (g.shape() != leaf->shape) g = sum_to(g, leaf->shape);
   if (!leaf->grad) {
@@ -59,6 +60,8 @@ Edge gradient_edge(const Tensor& t) {
   if (!t.defined() || !t.requires_grad()) return {};
   TensorImpl* impl = t.impl();
   if (impl->grad_fn) return {impl->grad_fn, impl->output_nr};
+  static std::mutex accumulator_mutex;  // two threads must not make two accumulators for one leaf
+  std::lock_guard<std::mutex> lock(accumulator_mutex);
   std::shared_ptr<Node> acc = impl->grad_accumulator.lock();
   if (!acc) {
     acc = std::make_shared<AccumulateGrad>(t.impl_ptr());

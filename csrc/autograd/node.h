@@ -6,6 +6,7 @@
 #pragma once
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -63,7 +64,8 @@ class Node {
   std::vector<SavedTensor> saved_;
 };
 
-// Adds incoming gradients into a leaf's .grad.
+// Adds incoming gradients into a leaf's .grad. One per leaf at a time (gradient_edge), locked, so
+// that backward passes on several threads through a shared leaf lose no update.
 class AccumulateGrad : public Node {
  public:
   explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) { num_outputs = 1; }
@@ -73,6 +75,7 @@ class AccumulateGrad : public Node {
 
  private:
   std::shared_ptr<TensorImpl> leaf_;
+  std::mutex mutex_;
 };
 
 // True when grad mode is on and any of the tensors requires grad.

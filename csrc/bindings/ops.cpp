@@ -104,6 +104,8 @@ void init_ops(py::module_& m, py::class_<Tensor>& cls) {
     LAMINA_CHECK(s.has_value(), TypeError, "[full] fill_value must be a number, got ", type_name(value));
     return full(shape, *s, dtype, device);
   });
+  m.def("_zeros", &zeros);
+  m.def("_ones", &ones);
   m.def("_empty", [](const Shape& shape, Dtype dtype, Device device) { return Tensor::empty(shape, dtype, device); });
   m.def("_arange", [](py::handle start, py::handle end, py::handle step, std::optional<Dtype> dtype) {
     auto num = [](py::handle h, const char* arg) {

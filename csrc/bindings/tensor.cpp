@@ -129,7 +129,7 @@ std::vector<IndexItem> index_items(const py::handle& key, const Tensor& x) {
     } else if (py::isinstance<py::list>(h) || py::isinstance<py::array>(h)) {
       py::array arr = py::array::ensure(h);
       LAMINA_CHECK(arr && (arr.dtype().kind() == 'i' || arr.dtype().kind() == 'u' || arr.dtype().kind() == 'b' ||
-                           arr.size() == 0), IndexError, "[index] a list or array index must hold integers or bools");
+                           arr.size() == 0), TypeError, "[index] a list or array index must hold integers or bools");
       if (arr.size() == 0) arr = py::array_t<int64_t>(0);
       else if (arr.dtype().kind() != 'b') arr = arr.attr("astype")("int64");
       it.kind = IndexItem::Kind::Tensor;

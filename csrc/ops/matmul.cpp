@@ -44,8 +44,9 @@ void check_matmul_inputs(const char* op, const Tensor& a, const Tensor& b) {
 void batched_gemm(const Tensor& out, const Tensor& a, const Tensor& w, double alpha, double beta) {
   int64_t B = out.shape()[0], M = out.shape()[1], N = out.shape()[2], K = a.shape()[2];
   if (B == 0 || M == 0 || N == 0) return;
-  if (K == 0) {  // an empty sum: out = beta out
-    cpu::binary(BinaryOp::Mul, out, out, scalar_tensor({beta, false}, out.dtype()));
+  if (K == 0) {  // an empty sum: out = beta out, where beta == 0 ignores out (NaN too), as BLAS does
+    if (beta == 0) cpu::fill_(out, Scalar{0, false});
+    else cpu::binary(BinaryOp::Mul, out, out, scalar_tensor({beta, false}, out.dtype()));
     return;
   }
   GemmOperand A = gemm_operand(a), W = gemm_operand(w);

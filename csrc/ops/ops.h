@@ -134,4 +134,64 @@ Tensor nonzero(const Tensor& x);                                          // (co
 void backward(const Tensor& root, const Tensor& gradient, bool retain_graph);
 void retain_grad(const Tensor& x);
 
+// --- layers (linear.cpp, norm.cpp, dropout.cpp, embedding.cpp); undefined tensor = None ---
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});  // (*, IC) -> (*, OC)
+Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);          // inverted; mask seeded
+// (N, C, *): batch statistics when training (running stats updated in place), else running stats.
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps);
+Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight = {},
+                  const Tensor& bias = {}, double eps = 1e-5);                     // over the trailing dims
+Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight = {}, const Tensor& bias = {},
+                  double eps = 1e-5);                                              // (N, C, *)
+Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = {});  // int64 (*) -> (*, D)
+
+// --- losses (loss.cpp): one node each; an undefined weight means none; BatchMean: kl_div only ---
+enum class Reduction : uint8_t { None, Mean, Sum, BatchMean };
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                const Tensor& weight = {});                                        // mean over sum(weight)
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+               const Tensor& weight = {});                                         // mean over sum(weight)
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                      double beta = 1.0);
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                  double delta = 1.0, const Tensor& weight = {});
+// input (N, C, d1, ...) or (C) logits; target int64 (N, d1, ...) class indices or float probabilities of the
+// input's shape; log-softmax fused in; 'mean' divides by the sum of the weights of non-ignored targets.
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {}, int64_t ignore_index = -100,
+                     Reduction reduction = Reduction::Mean, double label_smoothing = 0.0);
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {}, int64_t ignore_index = -100,
+                Reduction reduction = Reduction::Mean);                            // input: log-probabilities
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                            Reduction reduction = Reduction::Mean);               // input in [0, 1]
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                                        Reduction reduction = Reduction::Mean, const Tensor& pos_weight = {});
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+              bool log_target = false);                                            // input: log-probabilities
+
+// --- optimizer steps (optim.cpp): PyTorch's update of every tensor of a parameter group in one call ---
+// In place and without autograd; params, grads and state line up by index; each step tensor is a 0-d
+// counter incremented here. Bumps the versions of what they write.
+// momentum_buffers: an undefined entry starts as the (decayed) gradient; returns the buffers.
+std::vector<Tensor> sgd_step_(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                              const std::vector<Tensor>& momentum_buffers, double lr, double momentum, double dampening,
+                              double weight_decay, bool nesterov, bool maximize);
+// max_exp_avg_sqs: used when amsgrad; decoupled_weight_decay: AdamW.
+void adam_step_(const std::vector<Tensor>& params, const std::vector<Tensor>& grads, const std::vector<Tensor>& exp_avgs,
+                const std::vector<Tensor>& exp_avg_sqs, const std::vector<Tensor>& max_exp_avg_sqs,
+                const std::vector<Tensor>& steps, double lr, double beta1, double beta2, double eps, double weight_decay,
+                bool amsgrad, bool maximize, bool decoupled_weight_decay);
+// grad_avgs: used when centered; momentum_buffers: used when momentum > 0.
+void rmsprop_step_(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                   const std::vector<Tensor>& square_avgs, const std::vector<Tensor>& grad_avgs,
+                   const std::vector<Tensor>& momentum_buffers, const std::vector<Tensor>& steps, double lr,
+                   double alpha, double eps, double weight_decay, double momentum, bool centered, bool maximize);
+void adagrad_step_(const std::vector<Tensor>& params, const std::vector<Tensor>& grads, const std::vector<Tensor>& sums,
+                   const std::vector<Tensor>& steps, double lr, double lr_decay, double weight_decay, double eps,
+                   bool maximize);
+void adadelta_step_(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                    const std::vector<Tensor>& square_avgs, const std::vector<Tensor>& acc_deltas,
+                    const std::vector<Tensor>& steps, double lr, double rho, double eps, double weight_decay,
+                    bool maximize);
+
 }  // namespace lamina

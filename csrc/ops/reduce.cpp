@@ -140,14 +140,16 @@ Tensor var_impl(const Tensor& x, const std::vector<int64_t>& dims, double correc
   return out;
 }
 
-// max()/min() over everything: the gradient is split evenly among the elements equal to the result.
+// max()/min() over everything: the gradient is split evenly among the elements equal to the result
+// (among the NaNs when the result is NaN, as PyTorch).
 struct ExtremeAllBackward : Node {
   bool is_max;
   explicit ExtremeAllBackward(bool m) : is_max(m) {}
   const char* name() const override { return is_max ? "MaxBackward1" : "MinBackward1"; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     Tensor x = saved(0), result = saved(1);
-    Tensor mask = to(compare(CompareOp::Eq, x, result), x.dtype());
+    bool result_is_nan = *compare(CompareOp::Ne, result, result).data<bool>();
+    Tensor mask = to(result_is_nan ? compare(CompareOp::Ne, x, x) : compare(CompareOp::Eq, x, result), x.dtype());
     return {mul(mask, div(grads[0], sum(mask)))};
   }
 };

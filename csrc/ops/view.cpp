@@ -381,7 +381,7 @@ Tensor index(const Tensor& x, const std::vector<IndexItem>& raw_items) {
     LAMINA_CHECK(items.size() == 1, IndexError, "[index] a boolean mask must be the only index");
     return mask_index(x, idx);
   }
-  LAMINA_CHECK(idx.dtype() == Dtype::Int64, IndexError, "[index] index tensors must be int64 or bool, got ",
+  LAMINA_CHECK(idx.dtype() == Dtype::Int64, TypeError, "[index] index tensors must be int64 or bool, got ",
                dtype_name(idx.dtype()));
   // Index the other items first with the tensor's dim kept whole, then select along it.
   int64_t result_dim = 0;

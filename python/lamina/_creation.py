@@ -24,6 +24,23 @@ def _size(size, name):
     return [s.__index__() for s in size]
 
 
+def _count(n, arg, name):
+    """An integer argument (a size or a count); TypeError naming the factory otherwise."""
+    if isinstance(n, builtins.bool) or not hasattr(n, "__index__"):
+        raise TypeError(f"[{name}] {arg} must be an integer, got {type(n).__name__}")
+    return n.__index__()
+
+
+def _dtype(dtype, name, default=None):
+    """dtype, or default when None; TypeError naming the factory for anything but a lamina dtype."""
+    if dtype is None:
+        return default
+    if not isinstance(dtype, _C.dtype):
+        raise TypeError(f"[{name}] dtype must be a lamina dtype (lamina.float32, float64, int64 or bool), "
+                        f"got {dtype!r}")
+    return dtype
+
+
 def _device(device):
     return _C.device("cpu") if device is None else _C.device(str(device))
 
@@ -72,8 +89,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         data = data.detach().cpu().numpy()
     elif isinstance(data, (list, tuple)) and any(isinstance(x, _C.Tensor) for x in data):
         data = [x.detach().cpu().numpy() if isinstance(x, _C.Tensor) else x for x in data]
-    if dtype is None:
-        dtype = _numpy_dtype_of(data)
+    dtype = _dtype(dtype, "tensor") or _numpy_dtype_of(data)
     try:
         arr = np.array(data, dtype=_NUMPY_DTYPES[dtype], order="C", copy=True)
     except (ValueError, TypeError) as e:
@@ -93,55 +109,59 @@ def as_tensor(data, dtype=None, device=None):
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
     """An uninitialised tensor of the given size."""
-    return _finish(_C._empty(_size(size, "empty"), dtype or _C.dtype.float32, _device(device)), requires_grad)
+    return _finish(_C._empty(_size(size, "empty"), _dtype(dtype, "empty", _C.dtype.float32), _device(device)),
+                   requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros."""
-    return _finish(_C._full(_size(size, "zeros"), 0, dtype or _C.dtype.float32, _device(device)), requires_grad)
+    return _finish(_C._zeros(_size(size, "zeros"), _dtype(dtype, "zeros", _C.dtype.float32), _device(device)),
+                   requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of ones."""
-    return _finish(_C._full(_size(size, "ones"), 1, dtype or _C.dtype.float32, _device(device)), requires_grad)
+    return _finish(_C._ones(_size(size, "ones"), _dtype(dtype, "ones", _C.dtype.float32), _device(device)),
+                   requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     """A tensor filled with fill_value (its dtype inferred from the value when dtype is None)."""
     if dtype is None and isinstance(fill_value, builtins.bool):
         dtype = _C.dtype.bool
-    return _finish(_C._full(_size((size,), "full"), fill_value, dtype, _device(device)), requires_grad)
+    return _finish(_C._full(_size((size,), "full"), fill_value, _dtype(dtype, "full"), _device(device)), requires_grad)
 
 
 def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):
     """Values from start to end (exclusive) by step; int64 when all three are integers."""
     if end is None:
         start, end = 0, start
-    t = _C._arange(start, end, step, dtype)
+    t = _C._arange(start, end, step, _dtype(dtype, "arange"))
     return _finish(t if device is None else t.to(device), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     """steps values evenly spaced from start to end (both included)."""
-    t = _C._linspace(float(start), float(end), steps, dtype or _C.dtype.float32)
+    t = _C._linspace(float(start), float(end), _count(steps, "steps", "linspace"), _dtype(dtype, "linspace", _C.dtype.float32))
     return _finish(t if device is None else t.to(device), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     """An n x m identity matrix (m defaults to n)."""
-    t = _C._eye(n, n if m is None else m, dtype or _C.dtype.float32)
+    n = _count(n, "n", "eye")
+    t = _C._eye(n, n if m is None else _count(m, "m", "eye"), _dtype(dtype, "eye", _C.dtype.float32))
     return _finish(t if device is None else t.to(device), requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
     """Uniform samples from [0, 1)."""
-    t = _C._rand(_size(size, "rand"), dtype or _C.dtype.float32)
+    t = _C._rand(_size(size, "rand"), _dtype(dtype, "rand", _C.dtype.float32))
     return _finish(t if device is None else t.to(device), requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
-    t = _C._randn(_size(size, "randn"), dtype or _C.dtype.float32)
+    t = _C._randn(_size(size, "randn"), _dtype(dtype, "randn", _C.dtype.float32))
     return _finish(t if device is None else t.to(device), requires_grad)
 
 
@@ -157,7 +177,8 @@ def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
         low, high = args
     else:
         raise TypeError("[randint] expected randint(high, size) or randint(low, high, size)")
-    t = _C._randint(int(low), int(high), _size((size,), "randint"), dtype or _C.dtype.int64)
+    t = _C._randint(_count(low, "low", "randint"), _count(high, "high", "randint"), _size((size,), "randint"),
+                    _dtype(dtype, "randint", _C.dtype.int64))
     return _finish(t if device is None else t.to(device), requires_grad)
 
 

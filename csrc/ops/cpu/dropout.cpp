@@ -1,6 +1,8 @@
 // Inverted dropout kernels. The mask holds the scale itself (0 or 1 / (1 - p)), so forward and
 // backward are the same product. It is drawn on one thread from the process generator, so a
 // seed gives the same mask at any thread count.
+#include <type_traits>
+
 #include "core/parallel.h"
 #include "ops/cpu/layers.h"
 

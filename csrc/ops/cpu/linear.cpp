@@ -22,7 +22,7 @@ template <typename T> void linear_bias_backward(T* dbias, const T* dout, int64_t
   const int64_t block = 256;
   int64_t nblocks = (OC + block - 1) / block;
   parallel_for(0, nblocks, std::max<int64_t>(1, 65536 / std::max<int64_t>(N * block, 1)), [&](int64_t b, int64_t e) {
-    std::vector<double> acc(size_t(block));
+    std::vector<double> acc(static_cast<size_t>(block), 0.0);
     for (int64_t k = b; k < e; ++k) {
       int64_t o0 = k * block, o1 = std::min(OC, o0 + block);
       std::fill(acc.begin(), acc.end(), 0.0);

@@ -1,0 +1,2 @@
+"""lamina.utils: PyTorch-style import paths (``from lamina.utils.data import DataLoader``)."""
+from lamina.utils import data  # noqa: F401
