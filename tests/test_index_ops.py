@@ -280,6 +280,15 @@ def test_masked_select_matches_torch():
     gradcheck(lambda t, k: lm.masked_select(t, k), [randn(3, 4, dtype=np.float64), mask])
 
 
+def test_masked_select_broadcasts_a_shorter_mask_from_the_right():
+    x = randn(4, 4)
+    mask = np.array([True, False, True, True])
+    out = check_against_torch(lambda m, t, k: m.masked_select(t, k), [x, mask])  # a column mask, not a row mask
+    assert tuple(out.shape) == (12,)
+    with pytest.raises(ValueError, match=r"\[masked_select\]"):
+        lm.masked_select(lm.zeros(3, 4), lm.tensor([True, False, True]))
+
+
 def test_masked_select_gradient_of_a_broadcast_input_accumulates():
     x = randn(1, 4)
     mask = np.array([[True, False, True, True], [True, True, False, True]])

@@ -168,6 +168,23 @@ def test_matmul_gradient_of_a_matrix_used_on_both_sides():
     check_against_torch(lambda m, x: x @ x, [randn(4, 4)])
 
 
+def test_gradients_when_only_some_operands_require_grad():
+    torch = torch_or_skip()
+    a, b, c, w = randn(2, 4), randn(4, 3), randn(3), randn(2, 3)
+    for needs in [(True, False, False), (False, True, False), (False, False, True), (True, False, True)]:
+        grads = []
+        for m in (lm, torch):
+            ts = [m.tensor(v, requires_grad=n) for v, n in zip((a, b, c), needs)]
+            (m.addmm(ts[2], ts[0], ts[1], beta=0.5, alpha=2.0) * m.tensor(w)).sum().backward()
+            grads.append([t.grad.numpy() if n else None for t, n in zip(ts, needs)])
+        for g_lm, g_th in zip(*grads):
+            if g_th is not None:
+                np.testing.assert_allclose(g_lm, g_th, rtol=1e-5, atol=1e-6)
+    x = lm.tensor(randn(2, 3, 4), requires_grad=True)
+    (x @ lm.tensor(randn(4, 2))).sum().backward()
+    assert tuple(x.grad.shape) == (2, 3, 4)
+
+
 def test_matmul_does_not_record_history_under_no_grad():
     a, b = lm.randn(2, 3, requires_grad=True), lm.randn(3, 2, requires_grad=True)
     with lm.no_grad():

@@ -105,6 +105,14 @@ def test_softmax_rows_sum_to_one_and_log_softmax_is_its_log():
     np.testing.assert_allclose(lm.log_softmax(x, 1).numpy(), np.log(s.numpy()), atol=1e-12)
 
 
+@pytest.mark.parametrize("op", OPS)
+def test_softmax_dtype_argument(op):
+    out = check_against_torch(lambda m, x: getattr(m, op)(x, 1, dtype=m.float64), [randn(3, 4)])
+    assert out.dtype == lm.float64
+    out = check_against_torch(lambda m, x: getattr(x, op)(0, m.float64), [randn(3, 4)])
+    assert out.dtype == lm.float64
+
+
 def test_softmax_grad_fn_names():
     x = lm.randn(2, 3, requires_grad=True)
     assert lm.softmax(x, 1).grad_fn.name() == "SoftmaxBackward0"

@@ -284,8 +284,13 @@ void init_ops(py::module_& m, py::class_<Tensor>& cls) {
                           py::kw_only(), py::arg("beta") = 1.0, py::arg("alpha") = 1.0, GilRelease());
 
   // --- softmax ---
-  def_function_and_method(m, cls, "softmax", &softmax, "exp(x) / sum exp(x) along dim (stable).", py::arg("dim"), GilRelease());
-  def_function_and_method(m, cls, "log_softmax", &log_softmax, "x - log sum exp(x) along dim (stable).", py::arg("dim"), GilRelease());
+  // dtype: the input is converted to it first (as PyTorch), e.g. float64 for an accurate softmax of float32.
+  def_function_and_method(m, cls, "softmax", [](const Tensor& x, int64_t dim, std::optional<Dtype> dtype) {
+    return softmax(dtype ? to(x, *dtype) : x, dim);
+  }, "exp(x) / sum exp(x) along dim (stable).", py::arg("dim"), py::arg("dtype") = py::none(), GilRelease());
+  def_function_and_method(m, cls, "log_softmax", [](const Tensor& x, int64_t dim, std::optional<Dtype> dtype) {
+    return log_softmax(dtype ? to(x, *dtype) : x, dim);
+  }, "x - log sum exp(x) along dim (stable).", py::arg("dim"), py::arg("dtype") = py::none(), GilRelease());
 
   // --- joining, splitting, indexing ---
   m.def("cat", &cat, py::arg("tensors"), py::arg("dim") = 0, "Concatenates along an existing dim.", GilRelease());

@@ -31,8 +31,17 @@ std::optional<Scalar> to_scalar(py::handle h) {
 
 std::vector<int64_t> dims_from(const py::object& dim) {
   if (dim.is_none()) return {};
-  if (PyIndex_Check(dim.ptr())) return {dim.cast<int64_t>()};
-  return dim.cast<std::vector<int64_t>>();
+  if (PyIndex_Check(dim.ptr()) && !PyBool_Check(dim.ptr())) return {dim.cast<int64_t>()};
+  bool ok = py::isinstance<py::tuple>(dim) || py::isinstance<py::list>(dim);
+  std::vector<int64_t> dims;
+  if (ok)
+    for (py::handle d : dim) {
+      ok = PyIndex_Check(d.ptr()) && !PyBool_Check(d.ptr());
+      if (!ok) break;
+      dims.push_back(d.cast<int64_t>());
+    }
+  LAMINA_CHECK(ok, TypeError, "[dim] dim must be None, an int or a tuple of ints, got ", std::string(py::repr(dim)));
+  return dims;
 }
 
 namespace {

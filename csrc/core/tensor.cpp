@@ -29,6 +29,7 @@ Tensor Tensor::view_of(std::shared_ptr<Storage> storage, Shape shape, Shape stri
 int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // an empty tensor reads no memory (as PyTorch)
   int64_t expected = 1;
   for (size_t i = shape().size(); i-- > 0;) {
     if (shape()[i] == 1) continue;

@@ -233,17 +233,10 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
   check_defined("masked_select", x, "input");
   check_defined("masked_select", mask, "mask");
   LAMINA_CHECK(mask.dtype() == Dtype::Bool, TypeError, "[masked_select] mask must be a bool tensor, got ", dtype_name(mask.dtype()));
-  // x[mask]: a mask over x's leading dims picks whole rows; otherwise both broadcast first.
-  bool leading = mask.dim() <= x.dim() && std::equal(mask.shape().begin(), mask.shape().end(), x.shape().begin());
-  Tensor xs = x, ms = mask;
-  if (!leading) {
-    Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_select");
-    xs = expand(x, shape);
-    ms = expand(mask, shape);
-  }
-  Shape rows_shape{ms.numel()};
-  rows_shape.insert(rows_shape.end(), xs.shape().begin() + ms.dim(), xs.shape().end());
-  return index_select(reshape(xs, rows_shape), 0, true_positions(ms));
+  // x and mask broadcast together (right-aligned, as PyTorch); the result is 1-d.
+  Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_select");
+  return index_select(reshape(expand(x, shape), {checked_numel(shape, "masked_select")}), 0,
+                      true_positions(expand(mask, shape)));
 }
 
 Tensor nonzero(const Tensor& x) {

@@ -99,6 +99,85 @@ struct Tanh {
   template <typename T> LAMINA_HD T grad(T, T out, T g) const { return g * (T(1) - out * out); }
 };
 
+// --- activations with parameters: fwd(x) and grad(x, out, g) as the unary functors, with their
+// parameters as members (double, converted to T where used) ---
+
+// x > 0 ? x : slope x  (also PReLU, with slope = weight[c])
+struct LeakyRelu {
+  double slope = 0.01;
+  template <typename T> LAMINA_HD T fwd(T x) const { return x > T(0) ? x : x * T(slope); }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const { return x > T(0) ? g : g * T(slope); }
+};
+// scale (x > 0 ? x : alpha (e^x - 1)); ELU is scale = 1, SELU the fixed (alpha, scale) below.
+// d/dx for x <= 0: scale alpha e^x.
+struct Elu {
+  double alpha = 1, scale = 1;
+  template <typename T> LAMINA_HD T fwd(T x) const {
+    return x > T(0) ? T(scale) * x : T(scale * alpha) * (std::exp(x) - T(1));
+  }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const {
+    return x > T(0) ? g * T(scale) : g * T(scale * alpha) * std::exp(x);
+  }
+};
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+// exact: x Phi(x), Phi' = e^(-x^2/2) / sqrt(2 pi);
+// tanh:  0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), du/dx = sqrt(2/pi) (1 + 3 0.044715 x^2)
+struct Gelu {
+  bool tanh_approx = false;
+  template <typename T> LAMINA_HD T fwd(T x) const {
+    if (tanh_approx) return T(0.5) * x * (T(1) + std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x)));
+    return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));
+  }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const {
+    if (tanh_approx) {
+      T t = std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x));
+      T du = T(0.7978845608028654) * (T(1) + T(3 * 0.044715) * x * x);
+      return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
+    }
+    T cdf = T(0.5) * (T(1) + std::erf(x * T(0.7071067811865476)));
+    return g * (cdf + x * T(0.3989422804014327) * std::exp(T(-0.5) * x * x));
+  }
+};
+// x s(x), s = sigmoid;  d/dx = s (1 + x (1 - s))
+struct Silu {
+  template <typename T> LAMINA_HD T fwd(T x) const { return x * Sigmoid{}.fwd(x); }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const {
+    T s = Sigmoid{}.fwd(x);
+    return g * s * (T(1) + x * (T(1) - s));
+  }
+};
+// log(1 + e^(beta x)) / beta, linear where beta x > threshold;  d/dx = sigmoid(beta x)
+struct Softplus {
+  double beta = 1, threshold = 20;
+  template <typename T> LAMINA_HD T fwd(T x) const {
+    T bx = x * T(beta);
+    return bx > T(threshold) ? x : std::log1p(std::exp(bx)) / T(beta);
+  }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const {
+    T bx = x * T(beta);
+    return bx > T(threshold) ? g : g * Sigmoid{}.fwd(bx);
+  }
+};
+// x tanh(softplus(x));  d/dx = tsp + x sigmoid(x) (1 - tsp^2), tsp = tanh(softplus(x))
+struct Mish {
+  template <typename T> LAMINA_HD T fwd(T x) const { return x * std::tanh(Softplus{}.fwd(x)); }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const {
+    T tsp = std::tanh(Softplus{}.fwd(x));
+    return g * (tsp + x * Sigmoid{}.fwd(x) * (T(1) - tsp * tsp));
+  }
+};
+// clamp(x, min_val, max_val); the gradient passes strictly inside (as PyTorch's hardtanh).
+struct Hardtanh {
+  double min_val = -1, max_val = 1;
+  template <typename T> LAMINA_HD T fwd(T x) const {
+    return x < T(min_val) ? T(min_val) : (x > T(max_val) ? T(max_val) : x);
+  }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const {
+    return (x <= T(min_val) || x >= T(max_val)) ? T(0) : g;
+  }
+};
+
 // clamp(x, lo, hi); the gradient passes where lo <= x <= hi (bounds inclusive, as PyTorch).
 template <typename T> LAMINA_HD T clamp(T x, T lo, T hi, bool has_lo, bool has_hi) {
   if (x != x) return x;

@@ -1,11 +1,15 @@
 // Softmax and log-softmax along the middle axis of (outer, D, inner). Stable: the maximum of
-// each slice is subtracted before exp. Elementwise activations (relu, sigmoid, tanh) are unary
-// functors (ops/math.h) run by the unary kernel.
+// each slice is subtracted before exp. Elementwise activations: relu, sigmoid and tanh are unary
+// functors (ops/math.h) run by the unary kernel; the parametrised ones (leaky_relu, elu, gelu,
+// silu, softplus, mish, hardtanh) are functors with members run by one templated kernel pair.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "core/parallel.h"
 #include "ops/cpu/kernels.h"
+#include "ops/cpu/layers.h"
+#include "ops/math.h"
 
 namespace lamina::cpu {
 
@@ -54,5 +58,68 @@ template void softmax<float>(float*, const float*, int64_t, int64_t, int64_t, bo
 template void softmax<double>(double*, const double*, int64_t, int64_t, int64_t, bool);
 template void softmax_backward<float>(float*, const float*, const float*, int64_t, int64_t, int64_t, bool);
 template void softmax_backward<double>(double*, const double*, const double*, int64_t, int64_t, int64_t, bool);
+
+// Parametrised activations (functors of ops/math.h, which read x only): out = act(inp),
+// dinp = act'(inp) dout (written).
+template <typename T, typename Act> void activation(T* out, const T* inp, int64_t n, Act act) {
+  parallel_for(0, n, 16384, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) out[i] = act.fwd(inp[i]);
+  });
+}
+
+template <typename T, typename Act> void activation_backward(T* dinp, const T* dout, const T* inp, int64_t n, Act act) {
+  parallel_for(0, n, 16384, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dinp[i] = act.grad(inp[i], T(0), dout[i]);
+  });
+}
+
+// PReLU: inp (outer, C, inner), weight (C,), out (outer, C, inner): leaky relu with slope weight[c].
+template <typename T> void prelu(T* out, const T* inp, const T* weight, int64_t outer, int64_t C, int64_t inner) {
+  parallel_for(0, outer * C, std::max<int64_t>(1, 16384 / std::max<int64_t>(inner, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      math::LeakyRelu act{double(weight[row % C])};
+      for (int64_t i = row * inner; i < (row + 1) * inner; ++i) out[i] = act.fwd(inp[i]);
+    }
+  });
+}
+
+// dinp = x > 0 ? dout : weight[c] dout (written); dweight[c] += sum_{x <= 0} dout x, summed per
+// (outer, c) row in parallel, then per channel in a fixed order (deterministic).
+template <typename T>
+void prelu_backward(T* dinp, T* dweight, const T* dout, const T* inp, const T* weight, int64_t outer, int64_t C,
+                    int64_t inner) {
+  std::vector<double> row_sums(dweight ? size_t(outer * C) : 0);
+  parallel_for(0, outer * C, std::max<int64_t>(1, 16384 / std::max<int64_t>(inner, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      math::LeakyRelu act{double(weight[row % C])};
+      double s = 0;
+      for (int64_t i = row * inner; i < (row + 1) * inner; ++i) {
+        if (dinp) dinp[i] = act.grad(inp[i], T(0), dout[i]);
+        if (inp[i] <= T(0)) s += double(dout[i]) * double(inp[i]);
+      }
+      if (dweight) row_sums[size_t(row)] = s;
+    }
+  });
+  if (dweight)
+    for (int64_t row = 0; row < outer * C; ++row) dweight[row % C] += T(row_sums[size_t(row)]);
+}
+
+#define LAMINA_INSTANTIATE_ACT(T, Act)                                          \
+  template void activation<T, math::Act>(T*, const T*, int64_t, math::Act);   \
+  template void activation_backward<T, math::Act>(T*, const T*, const T*, int64_t, math::Act);
+#define LAMINA_INSTANTIATE(T)                                                                              \
+  LAMINA_INSTANTIATE_ACT(T, LeakyRelu)                                                                     \
+  LAMINA_INSTANTIATE_ACT(T, Elu)                                                                           \
+  LAMINA_INSTANTIATE_ACT(T, Gelu)                                                                          \
+  LAMINA_INSTANTIATE_ACT(T, Silu)                                                                          \
+  LAMINA_INSTANTIATE_ACT(T, Softplus)                                                                      \
+  LAMINA_INSTANTIATE_ACT(T, Mish)                                                                          \
+  LAMINA_INSTANTIATE_ACT(T, Hardtanh)                                                                      \
+  template void prelu<T>(T*, const T*, const T*, int64_t, int64_t, int64_t);                               \
+  template void prelu_backward<T>(T*, T*, const T*, const T*, const T*, int64_t, int64_t, int64_t);
+LAMINA_INSTANTIATE(float)
+LAMINA_INSTANTIATE(double)
+#undef LAMINA_INSTANTIATE
+#undef LAMINA_INSTANTIATE_ACT
 
 }  // namespace lamina::cpu

@@ -110,20 +110,20 @@ def _norm_ppf(p):
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     """Fills tensor with samples from N(mean, std^2) truncated to [a, b] (a and b are absolute
-    bounds, not multiples of std), by the inverse CDF: x = mean + std * Phi^-1(u) with
-    u ~ U(Phi((a - mean) / std), Phi((b - mean) / std)), then clamped to [a, b]."""
+    bounds, not multiples of std), by the inverse CDF in float64: with alpha = (a - mean) / std
+    and beta = (b - mean) / std, x = mean + std * Phi^-1(u), u ~ U(Phi(alpha), Phi(beta)),
+    clamped to [a, b]. An interval above the mean is sampled as the mirror image of the one
+    below it, where Phi is small and precise, so any interval, even far in a tail, is exact."""
     _check_floating(tensor, "trunc_normal_")
-    if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
-                      "The distribution of values may be incorrect.", stacklevel=2)
-
-    def norm_cdf(x):
-        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
-
-    lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    mirrored = alpha > -beta
+    if mirrored:
+        alpha, beta = -beta, -alpha
+    lo, hi = (math.erfc(-x / math.sqrt(2.0)) / 2.0 for x in (alpha, beta))
     u = rand(tensor.shape, dtype=_C.dtype.float64).numpy()
     p = np.clip(lo + (hi - lo) * u, np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))
-    values = np.clip(mean + std * _norm_ppf(p), a, b)
+    z = _norm_ppf(p)
+    values = np.clip(mean + std * (-z if mirrored else z), a, b)
     with no_grad():
         return tensor.copy_(_C.from_numpy(values))
 

@@ -165,10 +165,6 @@ class Module:
         if not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             "(lamina.nn.Parameter or None required)")
-        if param.grad_fn is not None:
-            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
-                             f"created explicitly. To express '{name}' as a function of another Tensor, "
-                             "compute the value in the forward() method.")
         self._parameters[name] = param
 
     def add_module(self, name, module):

@@ -1,0 +1,60 @@
+"""Adadelta, as PyTorch's torch.optim.Adadelta; the update of a group is one fused C++ call
+(lamina._C.adadelta_step_):
+
+    g = -grad if maximize else grad;  g += weight_decay p
+    sq = rho sq + (1 - rho) g^2;  delta = sqrt(acc + eps) / sqrt(sq + eps) g
+    acc = rho acc + (1 - rho) delta^2;  p -= lr delta
+
+State per parameter: "step", "square_avg", "acc_delta".
+"""
+import lamina
+from lamina import Tensor, _C
+from lamina.optim.optimizer import Optimizer, _scalar
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, capturable=capturable,
+                        foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+
+    def step(self, closure=None):
+        """One Adadelta step over every group (parameters without a gradient are skipped)."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            params, grads = self._with_grad(group)
+            if not params:
+                continue
+            for p in params:
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = lamina.tensor(0.0)
+                    state["square_avg"] = lamina.zeros_like(p)
+                    state["acc_delta"] = lamina.zeros_like(p)
+            states = [self.state[p] for p in params]
+            _C.adadelta_step_(params, grads, [s["square_avg"] for s in states], [s["acc_delta"] for s in states],
+                              [s["step"] for s in states], lr=_scalar(group["lr"]), rho=_scalar(group["rho"]),
+                              eps=_scalar(group["eps"]), weight_decay=_scalar(group["weight_decay"]),
+                              maximize=bool(group["maximize"]))
+        return loss

@@ -1,0 +1,67 @@
+"""Adagrad, as PyTorch's torch.optim.Adagrad; the update of a group is one fused C++ call
+(lamina._C.adagrad_step_). With t the step count of a parameter:
+
+    g = -grad if maximize else grad;  g += weight_decay p
+    sum += g^2;  p -= lr / (1 + (t - 1) lr_decay) g / (sqrt(sum) + eps)
+
+State per parameter, created with the optimizer: "step" and "sum" (initial_accumulator_value).
+"""
+import lamina
+from lamina import Tensor, _C
+from lamina.optim.optimizer import Optimizer, _scalar
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, fused=fused)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p, group):
+        state = self.state[p]
+        state["step"] = lamina.tensor(0.0)
+        state["sum"] = lamina.full_like(p, float(group["initial_accumulator_value"]))
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+
+    def step(self, closure=None):
+        """One Adagrad step over every group (parameters without a gradient are skipped)."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            params, grads = self._with_grad(group)
+            if not params:
+                continue
+            for p in params:
+                if len(self.state[p]) == 0:  # a group added after construction
+                    self._init_state(p, group)
+            states = [self.state[p] for p in params]
+            _C.adagrad_step_(params, grads, [s["sum"] for s in states], [s["step"] for s in states],
+                             lr=_scalar(group["lr"]), lr_decay=_scalar(group["lr_decay"]),
+                             weight_decay=_scalar(group["weight_decay"]), eps=_scalar(group["eps"]),
+                             maximize=bool(group["maximize"]))
+        return loss

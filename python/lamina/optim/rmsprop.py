@@ -1,0 +1,71 @@
+"""RMSprop, as PyTorch's torch.optim.RMSprop; the update of a group is one fused C++ call
+(lamina._C.rmsprop_step_):
+
+    g = -grad if maximize else grad;  g += weight_decay p
+    sq = alpha sq + (1 - alpha) g^2
+    centered: ga = alpha ga + (1 - alpha) g, avg = sqrt(sq - ga^2) + eps;  else avg = sqrt(sq) + eps
+    momentum > 0: buf = momentum buf + g / avg, p -= lr buf;  else p -= lr g / avg
+
+State per parameter: "step", "square_avg" (and "momentum_buffer", "grad_avg").
+"""
+import lamina
+from lamina import Tensor, _C
+from lamina.optim.optimizer import Optimizer, _scalar
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
+                        capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("momentum", 0)
+            group.setdefault("centered", False)
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+
+    def step(self, closure=None):
+        """One RMSprop step over every group (parameters without a gradient are skipped)."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            params, grads = self._with_grad(group)
+            if not params:
+                continue
+            momentum, centered = _scalar(group["momentum"]), bool(group["centered"])
+            for p in params:
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = lamina.tensor(0.0)
+                    state["square_avg"] = lamina.zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = lamina.zeros_like(p)
+                    if centered:
+                        state["grad_avg"] = lamina.zeros_like(p)
+            states = [self.state[p] for p in params]
+            _C.rmsprop_step_(params, grads, [s["square_avg"] for s in states],
+                             [s["grad_avg"] for s in states] if centered else [],
+                             [s["momentum_buffer"] for s in states] if momentum > 0 else [],
+                             [s["step"] for s in states], lr=_scalar(group["lr"]), alpha=_scalar(group["alpha"]),
+                             eps=_scalar(group["eps"]), weight_decay=_scalar(group["weight_decay"]),
+                             momentum=momentum, centered=centered, maximize=bool(group["maximize"]))
+        return loss

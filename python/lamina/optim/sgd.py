@@ -1,0 +1,55 @@
+"""SGD with momentum, dampening, Nesterov momentum, L2 weight decay and maximize, as PyTorch's
+torch.optim.SGD; the update of a group is one fused C++ call (lamina._C.sgd_step_):
+
+    g = -grad if maximize else grad;  g += weight_decay p
+    buf = g (first step) or momentum buf + (1 - dampening) g
+    p -= lr (g + momentum buf if nesterov else buf)        (without momentum: p -= lr g)
+"""
+from lamina import _C
+from lamina.optim.optimizer import Optimizer, _scalar
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    def step(self, closure=None):
+        """One SGD step over every group (parameters without a gradient are skipped)."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            params, grads = self._with_grad(group)
+            if not params:
+                continue
+            momentum = _scalar(group["momentum"])
+            buffers = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else []
+            buffers = _C.sgd_step_(params, grads, buffers, lr=_scalar(group["lr"]), momentum=momentum,
+                                   dampening=_scalar(group["dampening"]),
+                                   weight_decay=_scalar(group["weight_decay"]), nesterov=bool(group["nesterov"]),
+                                   maximize=bool(group["maximize"]))
+            if momentum != 0:
+                for p, buf in zip(params, buffers):
+                    self.state[p]["momentum_buffer"] = buf
+        return loss
