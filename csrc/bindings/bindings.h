@@ -17,6 +17,8 @@ void init_ops(py::module_& m, py::class_<Tensor>& cls);
 void init_nn(py::module_& m);     // layers: linear, activations, dropout, norms, embedding
 void init_loss(py::module_& m);   // loss functions
 void init_optim(py::module_& m);  // fused optimizer steps
+void init_conv(py::module_& m);   // convolutions, pooling, interpolation
+void init_rnn(py::module_& m);    // recurrent layers over whole sequences
 
 // A shape from f(2, 3), f((2, 3)) or f([2, 3]).
 Shape shape_from_args(const py::args& args, const char* op);

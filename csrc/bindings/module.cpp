@@ -28,6 +28,8 @@ PYBIND11_MODULE(_C, m) {
   bindings::init_nn(m);
   bindings::init_loss(m);
   bindings::init_optim(m);
+  bindings::init_conv(m);
+  bindings::init_rnn(m);
 
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Sets the threads of Lamina's loops (OpenMP) and of its GEMM (OpenBLAS) together.");

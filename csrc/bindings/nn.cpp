@@ -59,6 +59,22 @@ void init_nn(py::module_& m) {
   m.def("embedding", &embedding, py::arg("input"), py::arg("weight"), py::arg("padding_idx") = py::none(), GilRelease(),
         "Rows of weight (num_embeddings, embedding_dim) at the int64 indices of input: (*) -> (*, embedding_dim). "
         "The row padding_idx gets no gradient.");
+  // --- parametrised activations (functional forms with `inplace` live in Python) ---
+  m.def("leaky_relu", &leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01, GilRelease(),
+        "x > 0 ? x : negative_slope x");
+  m.def("elu", &elu, py::arg("input"), py::arg("alpha") = 1.0, GilRelease(), "x > 0 ? x : alpha (e^x - 1)");
+  m.def("selu", &selu, py::arg("input"), GilRelease(),
+        "scale (x > 0 ? x : alpha (e^x - 1)), alpha = 1.6732632423543772, scale = 1.0507009873554805");
+  m.def("gelu", &gelu, py::arg("input"), py::kw_only(), py::arg("approximate") = "none", GilRelease(),
+        "x Phi(x) (approximate='none'), or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (approximate='tanh')");
+  m.def("silu", &silu, py::arg("input"), GilRelease(), "x sigmoid(x)");
+  m.def("mish", &mish, py::arg("input"), GilRelease(), "x tanh(softplus(x))");
+  m.def("hardtanh", &hardtanh, py::arg("input"), py::arg("min_val") = -1.0, py::arg("max_val") = 1.0, GilRelease(),
+        "clamp(x, min_val, max_val)");
+  m.def("softplus", &softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0, GilRelease(),
+        "log(1 + e^(beta x)) / beta, and x where beta x > threshold");
+  m.def("prelu", &prelu, py::arg("input"), py::arg("weight"), GilRelease(),
+        "x > 0 ? x : weight[c] x, weight of 1 element or one per channel (input.shape[1])");
 }
 
 }  // namespace lamina::bindings

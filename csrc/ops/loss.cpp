@@ -43,6 +43,14 @@ void check_same_dtype(const char* op, const Tensor& input, const Tensor& t, cons
                dtype_name(input.dtype()), ", got ", dtype_name(t.dtype()));
 }
 
+// Whether a tensor of shape s can be expanded to `target` (NumPy broadcasting, one way).
+bool broadcasts_to(const Shape& s, const Shape& target) {
+  if (s.size() > target.size()) return false;
+  for (size_t i = 1; i <= s.size(); ++i)
+    if (s[s.size() - i] != target[target.size() - i] && s[s.size() - i] != 1) return false;
+  return true;
+}
+
 // t viewed with `shape` (broadcast), then contiguous; t itself when it already has it.
 Tensor expanded(const Tensor& t, const Shape& shape) {
   return t.defined() ? contiguous(t.shape() == shape ? t : expand(t, shape)) : t;
@@ -117,7 +125,7 @@ Tensor pointwise_loss(const char* op, PointwiseLoss kind, double param, const Te
     check_same_dtype(op, input, *w, arg);
     require_cpu(op, *w);
     bool ok = rules.weight_like_input && w == &weight ? w->shape() == input.shape()
-                                                      : broadcast_shapes(w->shape(), shape, op) == shape;
+                                                      : broadcasts_to(w->shape(), shape);
     LAMINA_CHECK(ok, ValueError, "[", op, "] ", arg, " must ",
                  rules.weight_like_input && w == &weight ? "have the input's shape " : "broadcast to the shape ",
                  shape_str(rules.weight_like_input && w == &weight ? input.shape() : shape), ", got ",

@@ -145,6 +145,16 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
 Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight = {}, const Tensor& bias = {},
                   double eps = 1e-5);                                              // (N, C, *)
 Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = {});  // int64 (*) -> (*, D)
+// Parametrised activations (activation.cpp); one node each.
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor elu(const Tensor& x, double alpha = 1.0);
+Tensor selu(const Tensor& x);
+Tensor gelu(const Tensor& x, const std::string& approximate = "none");       // 'none' (erf) or 'tanh'
+Tensor silu(const Tensor& x);
+Tensor mish(const Tensor& x);
+Tensor hardtanh(const Tensor& x, double min_val = -1.0, double max_val = 1.0);
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+Tensor prelu(const Tensor& x, const Tensor& weight);                         // weight (1,) or (C,), C = x.shape[1]
 
 // --- losses (loss.cpp): one node each; an undefined weight means none; BatchMean: kl_div only ---
 enum class Reduction : uint8_t { None, Mean, Sum, BatchMean };

@@ -142,7 +142,8 @@ def _read_header(path, fh, size):
     prefix = fh.read(8)
     n = int.from_bytes(prefix, "little")
     if n > _MAX_HEADER or 8 + n > size:
-        if prefix[:4] == b"PK\x03\x04" or (prefix[0] == 0x80 and 2 <= prefix[1] <= 5):
+        # zip magic (torch.save) or a pickle's PROTO opcode, version and first opcode (never 0)
+        if prefix[:4] == b"PK\x03\x04" or (prefix[0] == 0x80 and 2 <= prefix[1] <= 5 and prefix[2] != 0):
             raise _bad(path, "not a safetensors file: it looks like a torch.save zip archive or a pickle, which "
                              "lamina never loads (save the tensors with safetensors instead)")
         raise _bad(path, f"not a safetensors file, or truncated: the header size field says {n} bytes but the file "
@@ -256,5 +257,5 @@ def _convert(raw, dtype, shape, map_location):
         arr = (arr.astype(np.uint32) << 16).view(np.float32)
     target = {_C.dtype.float32: np.float32, _C.dtype.float64: np.float64, _C.dtype.int64: np.int64,
               _C.dtype.bool: np.bool_}[lamina_dtype]
-    t = _C.from_numpy(np.ascontiguousarray(arr.astype(target, copy=False)))
+    t = _C.from_numpy(arr.astype(target, copy=False))  # contiguous: a fresh buffer per tensor
     return t if map_location is None else t.to(str(map_location))

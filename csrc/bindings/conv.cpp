@@ -1,0 +1,8 @@
+// (conv bindings: filled in by a later issue)
+#include "bindings/bindings.h"
+
+namespace lamina::bindings {
+
+void init_conv(py::module_& m) { (void)m; }
+
+}  // namespace lamina::bindings

@@ -1,0 +1,4 @@
+// (conv: filled in by a later issue)
+#include "ops/dispatch.h"
+
+namespace lamina {}  // namespace lamina
