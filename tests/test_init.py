@@ -12,6 +12,13 @@ from lamina.nn.parameter import Parameter
 
 torch = pytest.importorskip("torch", reason="PyTorch (test extra) is not installed")
 
+@pytest.fixture(autouse=True)
+def seeded():
+    """Each test draws from a known generator state, whatever ran before it."""
+    lm.manual_seed(0)
+    torch.manual_seed(0)
+
+
 SHAPES = [(64, 32), (16, 8, 3), (32, 16, 3, 5), (5, 7, 2, 2, 2)]
 
 
@@ -50,7 +57,7 @@ def test_uniform_family_bounds_match_torch(name, kwargs, shape):
     bound = torch_uniform_bound(name, shape, kwargs)
     assert float(getattr(torch.nn.init, name)(torch.empty(*shape), **kwargs).abs().max()) <= bound
     mean, std, lo, hi = stats(getattr(init, name)(lm.empty(*shape), **kwargs))
-    assert -bound <= lo and hi <= bound
+    assert -bound * (1 + 1e-6) <= lo and hi <= bound * (1 + 1e-6)  # float32 rounding of the bound
     assert hi == pytest.approx(bound, rel=0.01) and -lo == pytest.approx(bound, rel=0.01)
     assert std == pytest.approx(bound / math.sqrt(3), rel=0.02) and abs(mean) < 0.01 * bound
 

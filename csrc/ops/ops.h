@@ -204,4 +204,16 @@ void adadelta_step_(const std::vector<Tensor>& params, const std::vector<Tensor>
                     const std::vector<Tensor>& steps, double lr, double rho, double eps, double weight_decay,
                     bool maximize);
 
+// --- recurrent layers (rnn.cpp) ---
+// One layer in one direction over a whole sequence, one node. G = 1 (RNN), 4 (LSTM: i, f, g, o),
+// 3 (GRU: r, z, n); P = w_hr.shape[0] with a projection (LSTM), else H. input (T, N, I), or packed
+// (sum(batch_sizes), I) with batch_sizes nonincreasing (a PackedSequence's); hx (N, P), cx (N, H)
+// (LSTM; undefined = zeros); w_ih (G*H, I), w_hh (G*H, P), b_ih and b_hh (G*H,) or both undefined;
+// w_hr (P, H) or undefined. reverse runs from the last step to the first. Returns output (T, N, P)
+// or (sum(batch_sizes), P), h_n (N, P) and c_n (N, H) (LSTM; else undefined), in this order.
+enum class RnnMode : uint8_t { RnnTanh, RnnRelu, Lstm, Gru };
+std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& input, const Tensor& hx, const Tensor& cx, const Tensor& w_ih,
+                              const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, const Tensor& w_hr,
+                              const std::vector<int64_t>& batch_sizes, bool reverse);
+
 }  // namespace lamina

@@ -46,15 +46,18 @@ template <typename F> void with_loss(PointwiseLoss kind, double param, const F& 
 // Positions (n, s) per task for loops that walk C classes each.
 int64_t positions_per_chunk(int64_t C) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(C, 1)); }
 
-// log sum_c exp(x[c * S]), stable (the maximum is subtracted first).
+// log sum_c exp(x[c * S]), stable (the maximum is subtracted first); exp in T, the sum in double.
 template <typename T> double log_sum_exp(const T* x, int64_t C, int64_t S) {
-  double m = -std::numeric_limits<double>::infinity();
-  for (int64_t c = 0; c < C; ++c) m = std::max(m, double(x[c * S]));
+  T m = -std::numeric_limits<T>::infinity();
+  for (int64_t c = 0; c < C; ++c) m = std::max(m, x[c * S]);
   if (std::isinf(m) && m < 0) m = 0;  // all -inf: avoid (-inf) - (-inf)
   double s = 0;
-  for (int64_t c = 0; c < C; ++c) s += std::exp(double(x[c * S]) - m);
-  return m + std::log(s);
+  for (int64_t c = 0; c < C; ++c) s += double(std::exp(x[c * S] - m));
+  return double(m) + std::log(s);
 }
+
+// softmax p_c = exp(x_c - lse), the difference taken in double (lse may be ~1e4), exp in T.
+template <typename T> T softmax_at(T x, double lse) { return std::exp(T(double(x) - lse)); }
 
 }  // namespace
 
@@ -155,7 +158,7 @@ void cross_entropy_backward(T* dinp, const T* dout, int64_t dout_stride, double 
       double wy = weight ? double(weight[y]) : 1.0;
       double a = (1 - ls) * wy + smooth * w_total;
       for (int64_t c = 0; c < C; ++c) {
-        double v = std::exp(double(x[c * S]) - lse[k]) * a - smooth * (weight ? double(weight[c]) : 1.0);
+        double v = double(softmax_at(x[c * S], lse[k])) * a - smooth * (weight ? double(weight[c]) : 1.0);
         if (c == y) v -= (1 - ls) * wy;
         dx[c * S] = T(g * v);
       }
@@ -204,7 +207,7 @@ void cross_entropy_probs_backward(T* dinp, T* dtarget, const T* dout, int64_t do
       for (int64_t c = 0; c < C; ++c) wt_total += (weight ? double(weight[c]) : 1.0) * ((1 - ls) * double(t[c * S]) + smooth);
       for (int64_t c = 0; c < C; ++c) {
         double wc = weight ? double(weight[c]) : 1.0, logp = double(x[c * S]) - lse[k];
-        if (dinp) dinp[base + c * S] = T(g * (std::exp(logp) * wt_total - wc * ((1 - ls) * double(t[c * S]) + smooth)));
+        if (dinp) dinp[base + c * S] = T(g * (double(softmax_at(x[c * S], lse[k])) * wt_total - wc * ((1 - ls) * double(t[c * S]) + smooth)));
         if (dtarget) dtarget[base + c * S] = T(-g * (1 - ls) * wc * logp);
       }
     }

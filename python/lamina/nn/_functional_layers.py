@@ -11,7 +11,8 @@ import warnings
 
 from lamina import _C
 
-__all__ = ["dropout", "embedding", "softmax", "log_softmax", "relu"]
+__all__ = ["dropout", "embedding", "softmax", "log_softmax", "relu", "leaky_relu", "elu", "selu", "silu", "mish",
+           "hardtanh"]
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -53,3 +54,33 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 def relu(input, inplace=False):
     """max(x, 0)."""
     return _C.relu(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x > 0 ? x : negative_slope x."""
+    return _C.leaky_relu(input, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x > 0 ? x : alpha (e^x - 1)."""
+    return _C.elu(input, alpha)
+
+
+def selu(input, inplace=False):
+    """scale (x > 0 ? x : alpha (e^x - 1)) with PyTorch's fixed alpha and scale."""
+    return _C.selu(input)
+
+
+def silu(input, inplace=False):
+    """x sigmoid(x)."""
+    return _C.silu(input)
+
+
+def mish(input, inplace=False):
+    """x tanh(softplus(x))."""
+    return _C.mish(input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val); the gradient passes strictly between the bounds."""
+    return _C.hardtanh(input, min_val, max_val)

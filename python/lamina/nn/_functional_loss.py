@@ -9,7 +9,7 @@ or () of int64 class indices (or, for cross_entropy, float class probabilities o
 """
 import warnings
 
-from lamina import _C
+from lamina import Tensor, _C
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
@@ -32,7 +32,7 @@ def _reduction(size_average, reduce, reduction):
 
 
 def _warn_if_broadcast(input, target):
-    if tuple(target.shape) != tuple(input.shape):
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the input size "
                       f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
                       "Please ensure they have the same size.", stacklevel=3)
