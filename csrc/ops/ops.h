@@ -216,4 +216,50 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& input, const Tensor& h
                               const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, const Tensor& w_hr,
                               const std::vector<int64_t>& batch_sizes, bool reverse);
 
+// --- convolution and pooling (conv.cpp, pool.cpp) ---
+// Inputs (N, C, H, W) or unbatched (C, H, W); the 1-d ops take (N, C, L) or (C, L). Size arguments
+// hold one value per spatial dim. One node per call.
+// conv: weight (OC, C/groups, KH, KW), bias (OC,) or undefined -> (N, OC, OH, OW),
+// OH = (H + pad_top + pad_bottom - dilation (KH - 1) - 1) / stride + 1. padding: one value per
+// spatial dim, (begin, end) per dim, or 'valid' / 'same' (stride 1; an odd total pads the end more).
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const std::vector<int64_t>& stride,
+              const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation, int64_t groups);
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const std::vector<int64_t>& stride,
+              const std::string& padding, const std::vector<int64_t>& dilation, int64_t groups);
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, const std::vector<int64_t>& stride,
+              const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation, int64_t groups);
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, const std::vector<int64_t>& stride,
+              const std::string& padding, const std::vector<int64_t>& dilation, int64_t groups);
+// conv_transpose: the adjoint of conv in its input. weight (C, OC/groups, KH, KW) -> (N, OC, OH, OW),
+// OH = (H - 1) stride - 2 padding + dilation (KH - 1) + output_padding + 1.
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const std::vector<int64_t>& stride,
+                        const std::vector<int64_t>& padding, const std::vector<int64_t>& output_padding,
+                        int64_t groups, const std::vector<int64_t>& dilation);
+Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias, const std::vector<int64_t>& stride,
+                        const std::vector<int64_t>& padding, const std::vector<int64_t>& output_padding,
+                        int64_t groups, const std::vector<int64_t>& dilation);
+// Pooling; an empty stride means kernel_size. max_pool returns (values, int64 indices h W + w into each plane).
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size,
+                                     const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                                     const std::vector<int64_t>& dilation, bool ceil_mode);
+std::pair<Tensor, Tensor> max_pool1d(const Tensor& input, const std::vector<int64_t>& kernel_size,
+                                     const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                                     const std::vector<int64_t>& dilation, bool ceil_mode);
+Tensor avg_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size, const std::vector<int64_t>& stride,
+                  const std::vector<int64_t>& padding, bool ceil_mode, bool count_include_pad,
+                  std::optional<int64_t> divisor_override = {});
+Tensor avg_pool1d(const Tensor& input, const std::vector<int64_t>& kernel_size, const std::vector<int64_t>& stride,
+                  const std::vector<int64_t>& padding, bool ceil_mode, bool count_include_pad);
+// Adaptive pooling: output o of an axis of size n pools [floor(o n / out), ceil((o + 1) n / out)).
+Tensor adaptive_avg_pool2d(const Tensor& input, const std::vector<int64_t>& output_size);
+Tensor adaptive_avg_pool1d(const Tensor& input, const std::vector<int64_t>& output_size);
+std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& input, const std::vector<int64_t>& output_size);
+// Resampling of the spatial dims: mode 'nearest', 'linear' (3-d input) or 'bilinear' (4-d); give size
+// or scale_factor (the other empty); align_corners for the linear modes.
+Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size, const std::vector<double>& scale_factor,
+                   const std::string& mode, bool align_corners);
+// pad = (left, right) of the last dim, or (left, right, top, bottom) of the last two; mode 'constant'
+// (fills value; negative pads crop), 'reflect', 'replicate' or 'circular'.
+Tensor pad(const Tensor& input, const std::vector<int64_t>& pad, const std::string& mode = "constant", double value = 0);
+
 }  // namespace lamina

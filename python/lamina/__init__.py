@@ -26,6 +26,8 @@ from lamina._creation import (  # noqa: F401
 )
 from lamina.autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
 from lamina import autograd, cuda, return_types  # noqa: F401
+from lamina import nn, optim, data, utils  # noqa: F401
+from lamina.serialization import save, load  # noqa: F401
 
 float32 = float = dtype.float32
 float64 = double = dtype.float64

@@ -87,7 +87,8 @@ def _header(obj):
         nbytes = t.numel() * t.element_size()
         entries[name] = {"dtype": _NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + nbytes]}
         offset += nbytes
-    entries["__metadata__"] = {"format": "lamina", _STRUCTURE_KEY: json.dumps(structure, allow_nan=False)}
+    # "pt": the tensors follow PyTorch's layouts and names (what tools such as transformers check)
+    entries["__metadata__"] = {"format": "pt", _STRUCTURE_KEY: json.dumps(structure, allow_nan=False)}
     header = json.dumps(entries, separators=(",", ":")).encode("utf-8")
     header += b" " * (-len(header) % 8)
     return header, list(tensors.values())
@@ -204,7 +205,8 @@ def _decode(node, tensors, path):
             if value not in tensors:
                 raise _bad(path, f"corrupted: the structure refers to tensor {value!r}, which the file lacks")
             return tensors[value]
-        if kind == "dict" and isinstance(value, list) and all(isinstance(kv, list) and len(kv) == 2 for kv in value):
+        if kind == "dict" and isinstance(value, list) and all(
+                isinstance(kv, list) and len(kv) == 2 and isinstance(kv[0], (str, int)) for kv in value):
             return {k: _decode(v, tensors, path) for k, v in value}
         if kind in ("list", "tuple") and isinstance(value, list):
             items = [_decode(v, tensors, path) for v in value]

@@ -1,4 +1,303 @@
-// (conv kernels: filled in by a later issue)
+// Convolution kernels on NCHW buffers over one geometry (ConvShape), which serves conv2d, conv1d
+// (H = 1) and the transposed convolutions (whose forward is conv2d's backward-input). Two
+// algorithms, both checked against PyTorch by the tests:
+//  - direct loops that read like the math: the reference, used for grouped convolutions with one
+//    input channel per group (depthwise), where a GEMM would have K = KH KW;
+//  - im2col + GEMM per group otherwise. The batch runs in chunks of B images, so the column
+//    buffer (C KH KW, B, OH OW) stays bounded; 1x1 stride-1 convolutions skip im2col (the input
+//    image is already the column matrix). GEMMs run outside any parallel region.
+#include <algorithm>
+#include <memory>
+
+#include "core/parallel.h"
+#include "ops/cpu/conv_kernels.h"
 #include "ops/cpu/kernels.h"
 
-namespace lamina::cpu {}  // namespace lamina::cpu
+namespace lamina::cpu {
+
+namespace {
+
+constexpr int64_t kColumnBudget = int64_t(1) << 21;  // elements of the column buffer (8 MB float)
+constexpr int64_t kMinGemmWidth = 512;                // chunk images until a GEMM is this wide
+constexpr int64_t kGrain = 16384;                     // elements of work per parallel task
+
+int64_t grain_for(int64_t work_per_item) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(work_per_item, 1)); }
+
+// The outputs o in [0, n) whose input position o stride + offset lies in [0, size).
+struct Range {
+  int64_t lo, hi;
+};
+Range valid_outputs(int64_t offset, int64_t stride, int64_t size, int64_t n) {
+  int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  int64_t hi = offset > size - 1 ? 0 : std::min(n, (size - 1 - offset) / stride + 1);
+  return {std::min(lo, hi), hi};
+}
+
+bool is_depthwise(const ConvShape& s) { return s.groups > 1 && s.C == s.groups; }
+bool is_pointwise(const ConvShape& s) {
+  return s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0 && s.OH == s.H && s.OW == s.W;
+}
+
+// Images per chunk: enough for a wide GEMM, few enough for the column budget (at least 1).
+int64_t chunk_images(const ConvShape& s) {
+  if (is_pointwise(s)) return 1;
+  int64_t L = std::max<int64_t>(s.OH * s.OW, 1), per_image = s.C * s.KH * s.KW * L;
+  int64_t wanted = (kMinGemmWidth + L - 1) / L, fits = std::max<int64_t>(1, kColumnBudget / per_image);
+  return std::clamp<int64_t>(std::min(wanted, fits), 1, std::max<int64_t>(s.N, 1));
+}
+
+// --- direct loops (reference; depthwise path) ---
+
+// out[n, o] = sum_{c, kh, kw} weight[o, c, kh, kw] inp[n, g Cg + c] shifted by (kh dh - ph, kw dw - pw)
+template <typename T> void direct_forward(T* out, const T* inp, const T* weight, const ConvShape& s) {
+  int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups, L = s.OH * s.OW;
+  parallel_for(0, s.N * s.OC, grain_for(L * Cg * s.KH * s.KW), [&](int64_t b, int64_t e) {
+    for (int64_t no = b; no < e; ++no) {
+      int64_t n = no / s.OC, o = no % s.OC, g = o / OCg;
+      T* y = out + no * L;
+      std::fill(y, y + L, T(0));
+      for (int64_t c = 0; c < Cg; ++c) {
+        const T* x = inp + (n * s.C + g * Cg + c) * s.H * s.W;
+        for (int64_t kh = 0; kh < s.KH; ++kh) {
+          Range hr = valid_outputs(kh * s.dh - s.ph, s.sh, s.H, s.OH);
+          for (int64_t kw = 0; kw < s.KW; ++kw) {
+            int64_t woff = kw * s.dw - s.pw;
+            Range wr = valid_outputs(woff, s.sw, s.W, s.OW);
+            T wv = weight[((o * Cg + c) * s.KH + kh) * s.KW + kw];
+            for (int64_t i = hr.lo; i < hr.hi; ++i) {
+              const T* xrow = x + (i * s.sh + kh * s.dh - s.ph) * s.W;
+              T* yrow = y + i * s.OW;
+              for (int64_t j = wr.lo; j < wr.hi; ++j) yrow[j] += wv * xrow[j * s.sw + woff];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// dinp[n, ci] = sum over the outputs o of ci's group and (kh, kw) of weight[o, c, kh, kw] dout[n, o]
+// shifted back onto the positions they read: the forward's loops with the roles of x and y swapped.
+template <typename T> void direct_backward_input(T* dinp, const T* dout, const T* weight, const ConvShape& s) {
+  int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups, L = s.OH * s.OW, HW = s.H * s.W;
+  parallel_for(0, s.N * s.C, grain_for(L * OCg * s.KH * s.KW), [&](int64_t b, int64_t e) {
+    for (int64_t nc = b; nc < e; ++nc) {
+      int64_t n = nc / s.C, ci = nc % s.C, g = ci / Cg, c = ci % Cg;
+      T* dx = dinp + nc * HW;
+      std::fill(dx, dx + HW, T(0));
+      for (int64_t o = g * OCg; o < (g + 1) * OCg; ++o) {
+        const T* dy = dout + (n * s.OC + o) * L;
+        for (int64_t kh = 0; kh < s.KH; ++kh) {
+          Range hr = valid_outputs(kh * s.dh - s.ph, s.sh, s.H, s.OH);
+          for (int64_t kw = 0; kw < s.KW; ++kw) {
+            int64_t woff = kw * s.dw - s.pw;
+            Range wr = valid_outputs(woff, s.sw, s.W, s.OW);
+            T wv = weight[((o * Cg + c) * s.KH + kh) * s.KW + kw];
+            for (int64_t i = hr.lo; i < hr.hi; ++i) {
+              T* dxrow = dx + (i * s.sh + kh * s.dh - s.ph) * s.W;
+              const T* dyrow = dy + i * s.OW;
+              for (int64_t j = wr.lo; j < wr.hi; ++j) dxrow[j * s.sw + woff] += wv * dyrow[j];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// dweight[o, c, kh, kw] += sum_{n, i, j} dout[n, o, i, j] inp[n, g Cg + c, i sh + kh dh - ph, j sw + kw dw - pw]
+template <typename T> void direct_backward_weight(T* dweight, const T* dout, const T* inp, const ConvShape& s) {
+  int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups, L = s.OH * s.OW, HW = s.H * s.W;
+  parallel_for(0, s.OC * Cg, grain_for(s.N * L * s.KH * s.KW), [&](int64_t b, int64_t e) {
+    for (int64_t oc = b; oc < e; ++oc) {
+      int64_t o = oc / Cg, c = oc % Cg, ci = (o / OCg) * Cg + c;
+      for (int64_t kh = 0; kh < s.KH; ++kh) {
+        Range hr = valid_outputs(kh * s.dh - s.ph, s.sh, s.H, s.OH);
+        for (int64_t kw = 0; kw < s.KW; ++kw) {
+          int64_t woff = kw * s.dw - s.pw;
+          Range wr = valid_outputs(woff, s.sw, s.W, s.OW);
+          T acc = 0;
+          for (int64_t n = 0; n < s.N; ++n) {
+            const T* x = inp + (n * s.C + ci) * HW;
+            const T* dy = dout + (n * s.OC + o) * L;
+            for (int64_t i = hr.lo; i < hr.hi; ++i) {
+              const T* xrow = x + (i * s.sh + kh * s.dh - s.ph) * s.W;
+              const T* dyrow = dy + i * s.OW;
+              for (int64_t j = wr.lo; j < wr.hi; ++j) acc += dyrow[j] * xrow[j * s.sw + woff];
+            }
+          }
+          dweight[(oc * s.KH + kh) * s.KW + kw] += acc;
+        }
+      }
+    }
+  });
+}
+
+// --- im2col + GEMM ---
+
+// cols (C KH KW, B, OH OW) from inp (B, C, H, W), written:
+// cols[(c, kh, kw), b, i, j] = inp[b, c, i sh - ph + kh dh, j sw - pw + kw dw], 0 in the padding.
+template <typename T> void im2col(T* cols, const T* inp, int64_t B, const ConvShape& s) {
+  int64_t KK = s.KH * s.KW, L = s.OH * s.OW;
+  parallel_for(0, s.C * KK, grain_for(B * L), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t c = r / KK, kh = r % KK / s.KW, kw = r % s.KW, woff = kw * s.dw - s.pw;
+      Range hr = valid_outputs(kh * s.dh - s.ph, s.sh, s.H, s.OH), wr = valid_outputs(woff, s.sw, s.W, s.OW);
+      for (int64_t b = 0; b < B; ++b) {
+        T* col = cols + (r * B + b) * L;
+        const T* x = inp + (b * s.C + c) * s.H * s.W;
+        std::fill(col, col + hr.lo * s.OW, T(0));
+        for (int64_t i = hr.lo; i < hr.hi; ++i) {
+          T* crow = col + i * s.OW;
+          const T* xrow = x + (i * s.sh + kh * s.dh - s.ph) * s.W;
+          std::fill(crow, crow + wr.lo, T(0));
+          if (s.sw == 1) std::copy(xrow + wr.lo + woff, xrow + wr.hi + woff, crow + wr.lo);
+          else for (int64_t j = wr.lo; j < wr.hi; ++j) crow[j] = xrow[j * s.sw + woff];
+          std::fill(crow + wr.hi, crow + s.OW, T(0));
+        }
+        std::fill(col + hr.hi * s.OW, col + L, T(0));
+      }
+    }
+  });
+}
+
+// dinp (B, C, H, W), written: each column entry added back onto the input position im2col read
+// it from (im2col's adjoint). One task per (b, c) plane, so no two tasks write the same place.
+template <typename T> void col2im(T* dinp, const T* cols, int64_t B, const ConvShape& s) {
+  int64_t KK = s.KH * s.KW, L = s.OH * s.OW, HW = s.H * s.W;
+  parallel_for(0, B * s.C, grain_for(KK * L), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      int64_t b = p / s.C, c = p % s.C;
+      T* dx = dinp + p * HW;
+      std::fill(dx, dx + HW, T(0));
+      for (int64_t kh = 0; kh < s.KH; ++kh) {
+        Range hr = valid_outputs(kh * s.dh - s.ph, s.sh, s.H, s.OH);
+        for (int64_t kw = 0; kw < s.KW; ++kw) {
+          int64_t woff = kw * s.dw - s.pw;
+          Range wr = valid_outputs(woff, s.sw, s.W, s.OW);
+          const T* col = cols + ((c * KK + kh * s.KW + kw) * B + b) * L;
+          for (int64_t i = hr.lo; i < hr.hi; ++i) {
+            T* dxrow = dx + (i * s.sh + kh * s.dh - s.ph) * s.W;
+            const T* crow = col + i * s.OW;
+            for (int64_t j = wr.lo; j < wr.hi; ++j) dxrow[j * s.sw + woff] += crow[j];
+          }
+        }
+      }
+    }
+  });
+}
+
+// (B, R, L) <-> (R, B, L): the layout of a chunk of images and the layout its GEMMs use.
+template <typename T> void swap_outer(T* dst, const T* src, int64_t B, int64_t R, int64_t L, bool to_gemm_layout) {
+  parallel_for(0, B * R, grain_for(L), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      int64_t b = p / R, r = p % R;
+      const T* from = to_gemm_layout ? src + p * L : src + (r * B + b) * L;
+      T* to = to_gemm_layout ? dst + (r * B + b) * L : dst + p * L;
+      std::copy(from, from + L, to);
+    }
+  });
+}
+
+template <typename T> std::unique_ptr<T[]> buffer(int64_t n) { return std::unique_ptr<T[]>(n > 0 ? new T[size_t(n)] : nullptr); }
+
+}  // namespace
+
+// Per chunk of B images and per group g (Cg = C / groups input and OCg = OC / groups output
+// channels, K = Cg KH KW): Y_g (OCg, B L) = W_g (OCg, K) @ cols_g (K, B L), then Y moves from
+// (OC, B, L) to (B, OC, L) (no move when B = 1).
+template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight, const ConvShape& s) {
+  if (s.N == 0 || s.OC == 0) return;
+  if (is_depthwise(s)) return direct_forward(out, inp, weight, s);
+  int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups, K = Cg * s.KH * s.KW, L = s.OH * s.OW;
+  int64_t B = chunk_images(s);
+  bool pointwise = is_pointwise(s);
+  auto cols = buffer<T>(pointwise ? 0 : s.C * s.KH * s.KW * B * L);
+  auto ychunk = buffer<T>(B > 1 ? s.OC * B * L : 0);
+  for (int64_t n0 = 0; n0 < s.N; n0 += B) {
+    int64_t nb = std::min(B, s.N - n0), ld = nb * L;
+    const T* x = inp + n0 * s.C * s.H * s.W;
+    if (!pointwise) im2col(cols.get(), x, nb, s);
+    const T* colmat = pointwise ? x : cols.get();
+    T* y = nb == 1 ? out + n0 * s.OC * L : ychunk.get();
+    for (int64_t g = 0; g < s.groups; ++g)
+      gemm<T>(false, false, OCg, ld, K, T(1), weight + g * OCg * K, K, colmat + g * K * ld, ld, T(0), y + g * OCg * ld, ld);
+    if (nb > 1) swap_outer(out + n0 * s.OC * L, ychunk.get(), nb, s.OC, L, false);
+  }
+}
+
+// Per chunk, with dY_g (OCg, B L) the chunk's output gradient in GEMM layout:
+//   dW_g (OCg, K) += dY_g @ cols_g^T     (cols = im2col of the input: Y = W cols, so dW = dY cols^T)
+//   dcols_g (K, B L) = W_g^T @ dY_g, then col2im adds each column entry back onto its input position.
+template <typename T>
+void conv2d_backward(T* dinp, T* dweight, const T* dout, const T* inp, const T* weight, const ConvShape& s) {
+  if (s.N == 0) return;
+  if (s.OC == 0) {
+    if (dinp) std::fill(dinp, dinp + s.N * s.C * s.H * s.W, T(0));
+    return;
+  }
+  if (is_depthwise(s)) {
+    if (dinp) direct_backward_input(dinp, dout, weight, s);
+    if (dweight) direct_backward_weight(dweight, dout, inp, s);
+    return;
+  }
+  int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups, K = Cg * s.KH * s.KW, L = s.OH * s.OW;
+  int64_t B = chunk_images(s);
+  bool pointwise = is_pointwise(s);
+  auto cols = buffer<T>(pointwise ? 0 : s.C * s.KH * s.KW * B * L);
+  auto dychunk = buffer<T>(B > 1 ? s.OC * B * L : 0);
+  for (int64_t n0 = 0; n0 < s.N; n0 += B) {
+    int64_t nb = std::min(B, s.N - n0), ld = nb * L;
+    const T* dy = dout + n0 * s.OC * L;
+    if (nb > 1) {
+      swap_outer(dychunk.get(), dy, nb, s.OC, L, true);
+      dy = dychunk.get();
+    }
+    if (dweight) {
+      const T* x = inp + n0 * s.C * s.H * s.W;
+      if (!pointwise) im2col(cols.get(), x, nb, s);
+      const T* colmat = pointwise ? x : cols.get();
+      for (int64_t g = 0; g < s.groups; ++g)
+        gemm<T>(false, true, OCg, K, ld, T(1), dy + g * OCg * ld, ld, colmat + g * K * ld, ld, T(1),
+                dweight + g * OCg * K, K);
+    }
+    if (dinp) {
+      T* dx = dinp + n0 * s.C * s.H * s.W;
+      T* dcols = pointwise ? dx : cols.get();
+      for (int64_t g = 0; g < s.groups; ++g)
+        gemm<T>(true, false, K, ld, OCg, T(1), weight + g * OCg * K, K, dy + g * OCg * ld, ld, T(0), dcols + g * K * ld, ld);
+      if (!pointwise) col2im(dx, cols.get(), nb, s);
+    }
+  }
+}
+
+template <typename T> void conv_bias_forward(T* out, const T* bias, int64_t N, int64_t OC, int64_t L) {
+  parallel_for(0, N * OC, grain_for(L), [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      T v = bias[p % OC];
+      for (T *y = out + p * L, *end = y + L; y < end; ++y) *y += v;
+    }
+  });
+}
+
+template <typename T> void conv_bias_backward(T* dbias, const T* dout, int64_t N, int64_t OC, int64_t L) {
+  parallel_for(0, OC, grain_for(N * L), [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      double acc = 0;
+      for (int64_t n = 0; n < N; ++n)
+        for (const T *dy = dout + (n * OC + o) * L, *end = dy + L; dy < end; ++dy) acc += double(*dy);
+      dbias[o] += T(acc);
+    }
+  });
+}
+
+#define LAMINA_INSTANTIATE(T)                                                                          \
+  template void conv2d_forward<T>(T*, const T*, const T*, const ConvShape&);                           \
+  template void conv2d_backward<T>(T*, T*, const T*, const T*, const T*, const ConvShape&);            \
+  template void conv_bias_forward<T>(T*, const T*, int64_t, int64_t, int64_t);                         \
+  template void conv_bias_backward<T>(T*, const T*, int64_t, int64_t, int64_t);
+LAMINA_INSTANTIATE(float)
+LAMINA_INSTANTIATE(double)
+#undef LAMINA_INSTANTIATE
+
+}  // namespace lamina::cpu

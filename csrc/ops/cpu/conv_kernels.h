@@ -44,7 +44,7 @@ struct PoolAxis {
   int64_t step = 1;
 };
 // out = max over the window; indices (P, OH, OW) = h W + w of the max (NaN wins, then the first
-// maximum), saved for backward.
+// maximum), saved for backward; a window wholly in the padding gives -inf and index -1.
 template <typename T>
 void max_pool2d_forward(T* out, int64_t* indices, const T* inp, int64_t P, int64_t H, int64_t W, const PoolAxis& ah,
                         const PoolAxis& aw);

@@ -1,4 +1,203 @@
-// (pool kernels: filled in by a later issue)
-#include "ops/cpu/kernels.h"
+// Pooling, interpolation and padding kernels on planes: inp (P, H, W), out (P, OH, OW), P = N C.
+// Every op here is separable: its window, source index or weights along H depend on the output
+// row only and along W on the output column only, so the front-ends describe each axis once
+// (PoolAxis, LerpAxis, index maps) and the kernels run one task per plane, in parallel. Each
+// backward writes its own plane of dinp, so no two tasks touch the same memory.
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
-namespace lamina::cpu {}  // namespace lamina::cpu
+#include "core/parallel.h"
+#include "ops/cpu/conv_kernels.h"
+
+namespace lamina::cpu {
+
+namespace {
+
+constexpr int64_t kGrain = 16384;  // elements of work per parallel task
+int64_t plane_grain(int64_t work) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(work, 1)); }
+
+// Total window size of an axis (work estimate).
+int64_t window_work(const PoolAxis& a) {
+  int64_t w = 0;
+  for (int64_t c : a.count) w += c;
+  return w;
+}
+
+}  // namespace
+
+template <typename T>
+void max_pool2d_forward(T* out, int64_t* indices, const T* inp, int64_t P, int64_t H, int64_t W, const PoolAxis& ah,
+                        const PoolAxis& aw) {
+  const int64_t OH = int64_t(ah.start.size()), OW = int64_t(aw.start.size());
+  parallel_for(0, P, plane_grain(window_work(ah) * window_work(aw)), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* x = inp + p * H * W;
+      for (int64_t i = 0; i < OH; ++i)
+        for (int64_t j = 0; j < OW; ++j) {
+          bool empty = ah.count[i] == 0 || aw.count[j] == 0;  // a window wholly in the padding
+          int64_t best = empty ? -1 : ah.start[i] * W + aw.start[j];
+          T m = -std::numeric_limits<T>::infinity();
+          for (int64_t a = 0, h = ah.start[i]; a < ah.count[i]; ++a, h += ah.step)
+            for (int64_t b = 0, w = aw.start[j]; b < aw.count[j]; ++b, w += aw.step) {
+              T v = x[h * W + w];
+              if (v > m || std::isnan(v)) m = v, best = h * W + w;
+            }
+          out[(p * OH + i) * OW + j] = m;
+          indices[(p * OH + i) * OW + j] = best;
+        }
+    }
+  });
+}
+
+template <typename T>
+void max_pool2d_backward(T* dinp, const T* dout, const int64_t* indices, int64_t P, int64_t HW, int64_t L) {
+  parallel_for(0, P, plane_grain(HW + L), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      T* dx = dinp + p * HW;
+      std::fill(dx, dx + HW, T(0));
+      for (int64_t l = p * L; l < (p + 1) * L; ++l)
+        if (indices[l] >= 0) dx[indices[l]] += dout[l];
+    }
+  });
+}
+
+// out[p, i, j] = sum_{h, w in window(i, j)} x[p, h, w] / (divisor_h[i] divisor_w[j])
+template <typename T>
+void avg_pool2d_forward(T* out, const T* inp, int64_t P, int64_t H, int64_t W, const PoolAxis& ah, const PoolAxis& aw) {
+  const int64_t OH = int64_t(ah.start.size()), OW = int64_t(aw.start.size());
+  parallel_for(0, P, plane_grain(window_work(ah) * window_work(aw)), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* x = inp + p * H * W;
+      for (int64_t i = 0; i < OH; ++i)
+        for (int64_t j = 0; j < OW; ++j) {
+          T s = 0;
+          for (int64_t h = ah.start[i]; h < ah.start[i] + ah.count[i]; ++h)
+            for (int64_t w = aw.start[j]; w < aw.start[j] + aw.count[j]; ++w) s += x[h * W + w];
+          int64_t divisor = ah.divisor[i] * aw.divisor[j];
+          out[(p * OH + i) * OW + j] = ah.count[i] * aw.count[j] == 0 ? T(0) : s / T(divisor);
+        }
+    }
+  });
+}
+
+// dx[p, h, w] = sum over the windows (i, j) holding (h, w) of dout[p, i, j] / divisor(i, j)
+template <typename T>
+void avg_pool2d_backward(T* dinp, const T* dout, int64_t P, int64_t H, int64_t W, const PoolAxis& ah,
+                         const PoolAxis& aw) {
+  const int64_t OH = int64_t(ah.start.size()), OW = int64_t(aw.start.size());
+  parallel_for(0, P, plane_grain(window_work(ah) * window_work(aw)), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      T* dx = dinp + p * H * W;
+      std::fill(dx, dx + H * W, T(0));
+      for (int64_t i = 0; i < OH; ++i)
+        for (int64_t j = 0; j < OW; ++j) {
+          if (ah.count[i] * aw.count[j] == 0) continue;
+          T g = dout[(p * OH + i) * OW + j] / T(ah.divisor[i] * aw.divisor[j]);
+          for (int64_t h = ah.start[i]; h < ah.start[i] + ah.count[i]; ++h)
+            for (int64_t w = aw.start[j]; w < aw.start[j] + aw.count[j]; ++w) dx[h * W + w] += g;
+        }
+    }
+  });
+}
+
+template <typename T>
+void gather2d_forward(T* out, const T* inp, int64_t P, int64_t H, int64_t W, const std::vector<int64_t>& hmap,
+                      const std::vector<int64_t>& wmap, T fill) {
+  const int64_t OH = int64_t(hmap.size()), OW = int64_t(wmap.size());
+  parallel_for(0, P, plane_grain(OH * OW), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* x = inp + p * H * W;
+      for (int64_t i = 0; i < OH; ++i) {
+        T* y = out + (p * OH + i) * OW;
+        if (hmap[i] < 0) {
+          std::fill(y, y + OW, fill);
+          continue;
+        }
+        const T* xrow = x + hmap[i] * W;
+        for (int64_t j = 0; j < OW; ++j) y[j] = wmap[j] < 0 ? fill : xrow[wmap[j]];
+      }
+    }
+  });
+}
+
+template <typename T>
+void gather2d_backward(T* dinp, const T* dout, int64_t P, int64_t H, int64_t W, const std::vector<int64_t>& hmap,
+                       const std::vector<int64_t>& wmap) {
+  const int64_t OH = int64_t(hmap.size()), OW = int64_t(wmap.size());
+  parallel_for(0, P, plane_grain(OH * OW + H * W), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      T* dx = dinp + p * H * W;
+      std::fill(dx, dx + H * W, T(0));
+      for (int64_t i = 0; i < OH; ++i) {
+        if (hmap[i] < 0) continue;
+        const T* dy = dout + (p * OH + i) * OW;
+        T* dxrow = dx + hmap[i] * W;
+        for (int64_t j = 0; j < OW; ++j)
+          if (wmap[j] >= 0) dxrow[wmap[j]] += dy[j];
+      }
+    }
+  });
+}
+
+template <typename T>
+void lerp2d_forward(T* out, const T* inp, int64_t P, int64_t H, int64_t W, const LerpAxis& ah, const LerpAxis& aw) {
+  const int64_t OH = int64_t(ah.i0.size()), OW = int64_t(aw.i0.size());
+  parallel_for(0, P, plane_grain(4 * OH * OW), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const T* x = inp + p * H * W;
+      for (int64_t i = 0; i < OH; ++i) {
+        const T *r0 = x + ah.i0[i] * W, *r1 = x + ah.i1[i] * W;
+        T h0 = T(ah.l0[i]), h1 = T(ah.l1[i]);
+        T* y = out + (p * OH + i) * OW;
+        for (int64_t j = 0; j < OW; ++j) {
+          int64_t a = aw.i0[j], b = aw.i1[j];
+          T w0 = T(aw.l0[j]), w1 = T(aw.l1[j]);
+          y[j] = h0 * (w0 * r0[a] + w1 * r0[b]) + h1 * (w0 * r1[a] + w1 * r1[b]);
+        }
+      }
+    }
+  });
+}
+
+template <typename T>
+void lerp2d_backward(T* dinp, const T* dout, int64_t P, int64_t H, int64_t W, const LerpAxis& ah, const LerpAxis& aw) {
+  const int64_t OH = int64_t(ah.i0.size()), OW = int64_t(aw.i0.size());
+  parallel_for(0, P, plane_grain(4 * OH * OW + H * W), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      T* dx = dinp + p * H * W;
+      std::fill(dx, dx + H * W, T(0));
+      for (int64_t i = 0; i < OH; ++i) {
+        T *r0 = dx + ah.i0[i] * W, *r1 = dx + ah.i1[i] * W;
+        T h0 = T(ah.l0[i]), h1 = T(ah.l1[i]);
+        const T* dy = dout + (p * OH + i) * OW;
+        for (int64_t j = 0; j < OW; ++j) {
+          int64_t a = aw.i0[j], b = aw.i1[j];
+          T w0 = T(aw.l0[j]), w1 = T(aw.l1[j]);
+          r0[a] += h0 * w0 * dy[j];
+          r0[b] += h0 * w1 * dy[j];
+          r1[a] += h1 * w0 * dy[j];
+          r1[b] += h1 * w1 * dy[j];
+        }
+      }
+    }
+  });
+}
+
+#define LAMINA_INSTANTIATE(T)                                                                                         \
+  template void max_pool2d_forward<T>(T*, int64_t*, const T*, int64_t, int64_t, int64_t, const PoolAxis&,             \
+                                      const PoolAxis&);                                                               \
+  template void max_pool2d_backward<T>(T*, const T*, const int64_t*, int64_t, int64_t, int64_t);                      \
+  template void avg_pool2d_forward<T>(T*, const T*, int64_t, int64_t, int64_t, const PoolAxis&, const PoolAxis&);     \
+  template void avg_pool2d_backward<T>(T*, const T*, int64_t, int64_t, int64_t, const PoolAxis&, const PoolAxis&);    \
+  template void gather2d_forward<T>(T*, const T*, int64_t, int64_t, int64_t, const std::vector<int64_t>&,             \
+                                    const std::vector<int64_t>&, T);                                                  \
+  template void gather2d_backward<T>(T*, const T*, int64_t, int64_t, int64_t, const std::vector<int64_t>&,            \
+                                     const std::vector<int64_t>&);                                                    \
+  template void lerp2d_forward<T>(T*, const T*, int64_t, int64_t, int64_t, const LerpAxis&, const LerpAxis&);         \
+  template void lerp2d_backward<T>(T*, const T*, int64_t, int64_t, int64_t, const LerpAxis&, const LerpAxis&);
+LAMINA_INSTANTIATE(float)
+LAMINA_INSTANTIATE(double)
+#undef LAMINA_INSTANTIATE
+
+}  // namespace lamina::cpu
