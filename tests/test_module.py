@@ -411,3 +411,16 @@ def test_clip_grad_value_matches_torch():
     clip_grad_value_([lp], 0.5)
     torch.nn.utils.clip_grad_value_([tp], 0.5)
     np.testing.assert_array_equal(lp.grad.numpy(), tp.grad.numpy())
+
+
+def test_to_dtype_keeps_parameter_objects_so_optimizers_stay_valid():
+    model = lm.nn.Sequential(lm.nn.Linear(3, 4), lm.nn.Linear(4, 2))
+    params = list(model.parameters())
+    opt = lm.optim.SGD(model.parameters(), lr=0.1)
+    model(lm.randn(5, 3)).sum().backward()
+    model.double()
+    assert all(a is b for a, b in zip(params, model.parameters()))
+    assert all(p.dtype == lm.float64 and p.grad.dtype == lm.float64 and p.requires_grad for p in params)
+    before = params[0].detach().clone()
+    opt.step()
+    assert not np.allclose(before.numpy(), params[0].detach().numpy())

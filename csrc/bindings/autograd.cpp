@@ -52,6 +52,7 @@ void init_autograd(py::module_& m, py::class_<Tensor>& cls) {
              return self;
            }, py::arg("requires_grad") = true, "Sets requires_grad in place and returns the tensor.")
       .def("detach", &detach, "A tensor sharing this one's storage, without history.")
+      .def("_set_data", &set_data, py::arg("data"), "Tensor.data = data: new data, same autograd identity.")
       .def("retain_grad", &retain_grad, "Keeps .grad for this non-leaf tensor after backward.")
       .def("_backward", [](const Tensor& t, std::optional<Tensor> gradient, bool retain_graph) {
              backward(t, gradient.value_or(Tensor()), retain_graph);

@@ -77,6 +77,20 @@ void fill_(const Tensor& dst, Scalar value) {
   dst.bump_version();
 }
 
+void set_data(const Tensor& self, const Tensor& src) {
+  check_defined("set_data", src, "data");
+  LAMINA_CHECK(!self.requires_grad() || is_floating(src.dtype()), TypeError,
+               "[set_data] a tensor that requires grad needs floating-point data, got ", dtype_name(src.dtype()));
+  TensorImpl* impl = self.impl();
+  impl->storage = src.storage();
+  impl->shape = src.shape();
+  impl->strides = src.strides();
+  impl->offset = src.offset();
+  impl->numel = src.numel();
+  impl->dtype = src.dtype();
+  impl->is_view = true;
+}
+
 void zero_(const Tensor& dst) { fill_(dst, {0, true}); }
 
 }  // namespace lamina

@@ -42,6 +42,8 @@ Tensor detach(const Tensor& x);                         // shares storage, no hi
 void copy_(const Tensor& dst, const Tensor& src);       // src broadcast to dst, converted
 void fill_(const Tensor& dst, Scalar value);
 void zero_(const Tensor& dst);
+// self takes src's data (storage, shape, strides, dtype) and keeps its autograd identity: `p.data = t`.
+void set_data(const Tensor& self, const Tensor& src);
 
 // --- views (view.cpp): share storage with x ---
 Tensor view(const Tensor& x, Shape shape);             // one -1 allowed; x must be viewable

@@ -251,7 +251,9 @@ for _name, _fn in _methods.items():
 
 Tensor.T = property(lambda self: self.permute(*reversed(range(self.dim()))), doc="The dims reversed.")
 Tensor.mT = property(lambda self: self.transpose(-2, -1), doc="The last two dims swapped.")
-Tensor.data = property(lambda self: self.detach(), doc="This tensor's data without history (shares storage).")
+Tensor.data = property(lambda self: self.detach(), lambda self, value: self._set_data(value),
+                       doc="This tensor's data without history (shares storage); assigning replaces the data "
+                           "and keeps the tensor's identity (requires_grad, grad, the Python object).")
 Tensor.__module__ = "lamina"
 
 del _NUMPY_DTYPES

@@ -352,22 +352,21 @@ class Module:
 
     # ------------------------------------------------------------ dtype and device
     def _apply(self, fn):
-        # lamina cannot swap a tensor's storage in place, so a parameter whose dtype or device
-        # changes is replaced by a new Parameter (an optimizer built before must be rebuilt);
-        # conversions that change nothing keep the same objects.
+        # Parameters keep their identity (optimizers hold them): their data is replaced in place.
         for module in self.children():
             module._apply(fn)
-        for name, param in self._parameters.items():
+        for param in self._parameters.values():
             if param is None:
                 continue
             with no_grad():
                 data = fn(param)
-            if data is param:
-                continue
-            new_param = Parameter(data, param.requires_grad)
-            if param.grad is not None:
-                new_param.grad = fn(param.grad)
-            self._parameters[name] = new_param
+                if data is param:
+                    continue
+                grad = param.grad
+                param.grad = None
+                param.data = data
+                if grad is not None:
+                    param.grad = fn(grad)
         for name, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[name] = fn(buf)

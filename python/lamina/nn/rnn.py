@@ -274,16 +274,9 @@ class RNN(RNNBase):
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"[rnn] Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
                          bias, batch_first, dropout, bidirectional, 0, device, dtype)
-
-    def __setattr__(self, name, value):
-        # Module.__setattr__ is not ready before Module.__init__ ran; nonlinearity is a plain attribute.
-        if name == "nonlinearity":
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
+        self.nonlinearity = nonlinearity
 
 
 class LSTM(RNNBase):
@@ -324,11 +317,12 @@ class RNNCellBase(Module):
     (G*H,) (G = num_chunks), all U(-k, k), k = 1 / sqrt(hidden_size)."""
 
     _mode = None  # the rnn_layer kernel mode
-    _name = None  # the class name used in messages
+    _name = None  # the class name, and _op its name in messages
+    _op = None
 
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
-        op = self._name.lower()
+        op = self._op
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"[{op}] {name} should be of type int, got: {type(value).__name__}")
@@ -363,7 +357,7 @@ class RNNCellBase(Module):
     def _step(self, input, states):
         """Checks input (N, I) or (I,) and the states (N, H) or (H,) (None = zeros), runs one step,
         returns (h', c') (c' None unless LSTM) in the input's batchedness."""
-        op = self._name.lower()
+        op = self._op
         if not isinstance(input, _C.Tensor):
             raise TypeError(f"[{op}] input must be a lamina.Tensor, got {type(input).__name__}")
         if input.dim() not in (1, 2):
@@ -402,10 +396,11 @@ class RNNCell(RNNCellBase):
     forward(input (N, I) or (I,), hx (N, H) or None) -> h' (N, H)."""
 
     _name = "RNNCell"
+    _op = "rnn_cell"
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"[rnncell] Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+            raise ValueError(f"[rnn_cell] Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
@@ -422,6 +417,7 @@ class LSTMCell(RNNCellBase):
     forward(input (N, I) or (I,), (h, c) or None) -> (h', c'), each (N, H)."""
 
     _name = "LSTMCell"
+    _op = "lstm_cell"
     _mode = "lstm"
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
@@ -431,7 +427,7 @@ class LSTMCell(RNNCellBase):
         if hx is None:
             hx = (None, None)
         elif not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise TypeError(f"[lstmcell] hx must be a tuple (h, c), got {type(hx).__name__}")
+            raise TypeError(f"[lstm_cell] hx must be a tuple (h, c), got {type(hx).__name__}")
         return self._step(input, [("hx[0]", hx[0]), ("hx[1]", hx[1])])
 
 
@@ -440,6 +436,7 @@ class GRUCell(RNNCellBase):
     h' = (1 - z) n + z h. forward(input (N, I) or (I,), hx (N, H) or None) -> h' (N, H)."""
 
     _name = "GRUCell"
+    _op = "gru_cell"
     _mode = "gru"
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
