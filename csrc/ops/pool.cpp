@@ -307,11 +307,10 @@ struct LerpBackward : Node {
 // Nearest source index along one axis (PyTorch's nearest_idx, in float): floor(o in / out), or
 // floor(o / scale_factor) when a scale factor is given.
 template <typename Acc> std::vector<int64_t> nearest_axis(int64_t in, int64_t out, std::optional<double> scale) {
-  std::vector<int64_t> map(size_t(out));
+  std::vector<int64_t> source;
   Acc ratio = scale && *scale > 0 ? Acc(1.0 / *scale) : Acc(in) / Acc(out);
-  for (int64_t o = 0; o < out; ++o)
-    map[size_t(o)] = std::min(int64_t(std::floor(Acc(o) * ratio)), in - 1);
-  return map;
+  for (int64_t o = 0; o < out; ++o) source.push_back(std::min(int64_t(std::floor(Acc(o) * ratio)), in - 1));
+  return source;
 }
 
 // Linear interpolation along one axis (PyTorch's area_pixel_compute_source_index): with

@@ -31,20 +31,31 @@ template <typename F> void for_each_span(const std::vector<int64_t>& sizes, cons
 
 template <typename T> T* at_or_null(const Ptrs<T>& list, size_t k) { return list.empty() ? nullptr : list[k]; }
 
+// Calls f(std::bool_constant<flag>...) for the runtime flags, so that the element loop is compiled
+// once per combination without branches inside (and vectorises).
+template <typename F> void with_flags(const F& f) { f(); }
+template <typename F, typename... Rest> void with_flags(const F& f, bool flag, Rest... rest) {
+  if (flag) with_flags([&](auto... c) { f(std::true_type{}, c...); }, rest...);
+  else with_flags([&](auto... c) { f(std::false_type{}, c...); }, rest...);
+}
+
 }  // namespace
 
 template <typename T>
 void sgd_step(const Ptrs<T>& params, const Ptrs<T>& momentum_buffers, const ConstPtrs<T>& grads,
               const std::vector<uint8_t>& first, const std::vector<int64_t>& sizes, double lr, double momentum,
               double dampening, double weight_decay, bool nesterov, bool maximize) {
-  for_each_span(sizes, [&](size_t k, int64_t b, int64_t e) {
-    T unused = 0;  // the buffer argument when there is no momentum (never written then)
-    T *p = params[k], *buf = at_or_null(momentum_buffers, k);
-    const T* g = grads[k];
-    for (int64_t i = b; i < e; ++i)
-      math::sgd_update<T>(p[i], buf ? buf[i] : unused, g[i], buf && first[k], T(lr), T(momentum), T(1 - dampening),
-                          T(weight_decay), nesterov, maximize);
-  });
+  with_flags([&](auto has_buf, auto nesterov_c, auto maximize_c) {
+    for_each_span(sizes, [&](size_t k, int64_t b, int64_t e) {
+      T unused = 0;  // the buffer argument when there is no momentum (never written then)
+      T *p = params[k], *buf = at_or_null(momentum_buffers, k);
+      const T* g = grads[k];
+      const bool first_step = has_buf && first[k];
+      for (int64_t i = b; i < e; ++i)
+        math::sgd_update<T>(p[i], has_buf ? buf[i] : unused, g[i], first_step, T(lr), T(momentum), T(1 - dampening),
+                            T(weight_decay), nesterov_c, maximize_c);
+    });
+  }, !momentum_buffers.empty(), nesterov, maximize);
 }
 
 template <typename T>
@@ -52,16 +63,19 @@ void adam_step(const Ptrs<T>& params, const Ptrs<T>& exp_avgs, const Ptrs<T>& ex
                const Ptrs<T>& max_exp_avg_sqs, const ConstPtrs<T>& grads, const std::vector<double>& steps,
                const std::vector<int64_t>& sizes, double lr, double beta1, double beta2, double eps,
                double weight_decay, bool amsgrad, bool maximize, bool decoupled_weight_decay) {
-  for_each_span(sizes, [&](size_t k, int64_t b, int64_t e) {
-    double bias_correction1 = 1 - std::pow(beta1, steps[k]), bias_correction2 = 1 - std::pow(beta2, steps[k]);
-    T step_size = T(lr / bias_correction1), bias_correction2_sqrt = T(std::sqrt(bias_correction2));
-    T *p = params[k], *m = exp_avgs[k], *v = exp_avg_sqs[k], *vmax = amsgrad ? max_exp_avg_sqs[k] : nullptr;
-    const T* g = grads[k];
-    for (int64_t i = b; i < e; ++i)
-      math::adam_update<T>(p[i], m[i], v[i], vmax ? vmax + i : nullptr, g[i], T(1 - beta1), T(beta2), T(1 - beta2),
-                           T(eps), T(weight_decay), T(1 - lr * weight_decay), step_size, bias_correction2_sqrt,
-                           maximize, decoupled_weight_decay);
-  });
+  with_flags([&](auto ams, auto maximize_c, auto decoupled_c) {
+    for_each_span(sizes, [&](size_t k, int64_t b, int64_t e) {
+      double bias_correction1 = 1 - std::pow(beta1, steps[k]), bias_correction2 = 1 - std::pow(beta2, steps[k]);
+      const T step_size = T(lr / bias_correction1), bias_correction2_sqrt = T(std::sqrt(bias_correction2));
+      const T one_minus_beta1 = T(1 - beta1), b2 = T(beta2), one_minus_beta2 = T(1 - beta2), e_ = T(eps),
+              wd = T(weight_decay), decay = T(1 - lr * weight_decay);
+      T *p = params[k], *m = exp_avgs[k], *v = exp_avg_sqs[k], *vmax = ams ? max_exp_avg_sqs[k] : nullptr;
+      const T* g = grads[k];
+      for (int64_t i = b; i < e; ++i)
+        math::adam_update<T>(p[i], m[i], v[i], ams ? vmax + i : nullptr, g[i], one_minus_beta1, b2, one_minus_beta2,
+                             e_, wd, decay, step_size, bias_correction2_sqrt, maximize_c, decoupled_c);
+    });
+  }, amsgrad, maximize, decoupled_weight_decay);
 }
 
 template <typename T>
