@@ -1,5 +1,6 @@
 // lamina._C: the compiled module. Registers Lamina's error types and the areas of the API.
 #include "bindings/bindings.h"
+#include "core/allocator.h"
 #include "core/parallel.h"
 #include "core/random.h"
 #include "ops/cuda/kernels.h"
@@ -39,6 +40,15 @@ PYBIND11_MODULE(_C, m) {
   m.def("get_rng_state", [] { return default_generator().state(); }, "The generator's state (4 uint64 words).");
   m.def("set_rng_state", [](const std::array<uint64_t, 4>& s) { default_generator().set_state(s); }, py::arg("state"),
         "Restores a state returned by get_rng_state.");
+  m.def("_host_empty_cache", &host_empty_cache, "Returns the host allocator's cached blocks to the system.");
+  m.def("_host_allocator_stats", [] {
+    HostAllocatorStats s = host_allocator_stats();
+    py::dict d;
+    d["cached_bytes"] = s.cached_bytes;
+    d["hits"] = s.hits;
+    d["misses"] = s.misses;
+    return d;
+  }, "The host allocator's cached bytes and its cache hits and misses (blocks of 64 KiB and up).");
   m.def("cuda_is_available", &cuda::is_available, "Whether a CUDA device can be used.");
   m.def("cuda_device_count", &cuda::device_count, "The number of CUDA devices.");
 #ifdef LAMINA_WITH_CUDA

@@ -72,7 +72,7 @@ struct ConvolutionBackward : Node {
       : s(shape), transposed(t), input_shape(std::move(is)), weight_shape(std::move(ws)) {}
   const char* name() const override { return "ConvolutionBackward0"; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
-    std::vector<Tensor> out(next_edges.size());
+    std::vector<Tensor> out(3);  // dinput, dweight, dbias
     if (!grads[0].defined()) return out;
     Tensor g = contiguous(grads[0]), x = saved(0), w = saved(1);
     if (needs_input_grad(0)) out[0] = Tensor::empty(input_shape, g.dtype());
@@ -95,6 +95,7 @@ struct ConvolutionBackward : Node {
         else cpu::conv_bias_backward<T>(out[2].data<T>(), g.data<T>(), s.N, s.OC, s.OH * s.OW);
       }
     });
+    out.resize(next_edges.size());
     return out;
   }
 };

@@ -201,10 +201,9 @@ PoolArgs pool_args(const char* op, const Planes& p, int S, const std::vector<int
     LAMINA_CHECK(a.stride[i] > 0, ValueError, "[", op, "] stride must be positive, got ", a.stride[i]);
     LAMINA_CHECK(a.dilation[i] > 0, ValueError, "[", op, "] dilation must be positive, got ", a.dilation[i]);
     LAMINA_CHECK(a.padding[i] >= 0, ValueError, "[", op, "] padding must be non-negative, got ", a.padding[i]);
-    int64_t eff = a.dilation[i] * (a.kernel[i] - 1) + 1;
-    LAMINA_CHECK(a.padding[i] <= (is_max ? eff : a.kernel[i]) / 2, ValueError, "[", op, "] padding should be at most half of ",
-                 is_max ? "the effective kernel size" : "the kernel size", ", got padding=", a.padding[i],
-                 ", kernel_size=", a.kernel[i], is_max ? fmt(" and dilation=", a.dilation[i]) : std::string());
+    LAMINA_CHECK(a.padding[i] <= a.kernel[i] / 2, ValueError, "[", op,
+                 "] padding should be at most half of the kernel size, got padding=", a.padding[i], ", kernel_size=",
+                 a.kernel[i]);
   }
   const int64_t eh = a.dilation[0] * (a.kernel[0] - 1) + 1, ew = a.dilation[1] * (a.kernel[1] - 1) + 1;
   LAMINA_CHECK(eh <= p.H + 2 * a.padding[0] && ew <= p.W + 2 * a.padding[1], ValueError, "[", op, "] kernel size ",
@@ -305,21 +304,28 @@ struct LerpBackward : Node {
 };
 
 // Nearest source index along one axis (PyTorch's nearest_idx, in float): floor(o in / out), or
-// floor(o / scale_factor) when a scale factor is given.
-template <typename Acc> std::vector<int64_t> nearest_axis(int64_t in, int64_t out, std::optional<double> scale) {
+// floor(o / scale_factor) when a scale factor is given. PyTorch's 2-d kernel (exact_sizes) takes
+// o when out == in and o / 2 when out == 2 in, whatever the scale factor; its 1-d kernel does not.
+template <typename Acc>
+std::vector<int64_t> nearest_axis(int64_t in, int64_t out, std::optional<double> scale, bool exact_sizes) {
   std::vector<int64_t> source;
   Acc ratio = scale && *scale > 0 ? Acc(1.0 / *scale) : Acc(in) / Acc(out);
-  for (int64_t o = 0; o < out; ++o) source.push_back(std::min(int64_t(std::floor(Acc(o) * ratio)), in - 1));
+  for (int64_t o = 0; o < out; ++o) {
+    if (exact_sizes && out == in) source.push_back(o);
+    else if (exact_sizes && out == 2 * in) source.push_back(o / 2);
+    else source.push_back(std::min(int64_t(std::floor(Acc(o) * ratio)), in - 1));
+  }
   return source;
 }
 
 // Linear interpolation along one axis (PyTorch's area_pixel_compute_source_index): with
 // align_corners the corner pixels' centres match, src = o (in - 1) / (out - 1); else
-// src = max((o + 0.5) in / out - 0.5, 0) (or 1 / scale_factor for in / out).
+// src = max((o + 0.5) in / out - 0.5, 0) (or 1 / scale_factor for in / out). out == in copies,
+// whatever the scale factor (as PyTorch).
 template <typename Acc> cpu::LerpAxis lerp_axis(int64_t in, int64_t out, std::optional<double> scale, bool align_corners) {
   cpu::LerpAxis a;
   Acc ratio = align_corners ? (out > 1 ? Acc(in - 1) / Acc(out - 1) : Acc(0))
-                            : (scale && *scale > 0 ? Acc(1.0 / *scale) : Acc(in) / Acc(out));
+                            : (scale && *scale > 0 && out != in ? Acc(1.0 / *scale) : Acc(in) / Acc(out));
   for (int64_t o = 0; o < out; ++o) {
     Acc src = align_corners ? ratio * Acc(o) : std::max(ratio * (Acc(o) + Acc(0.5)) - Acc(0.5), Acc(0));
     int64_t i0 = std::min(int64_t(src), in - 1);
@@ -423,7 +429,8 @@ Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size, const 
       using T = typename decltype(tag)::type;
       using Acc = std::conditional_t<std::is_same_v<T, double>, double, float>;
       return gather2d(op, S == 2 ? "UpsampleNearest2DBackward0" : "UpsampleNearest1DBackward0", input, out_shape, p.P,
-                      p.H, p.W, nearest_axis<Acc>(p.H, out[0], scale[0]), nearest_axis<Acc>(p.W, out[1], scale[1]), 0);
+                      p.H, p.W, nearest_axis<Acc>(p.H, out[0], scale[0], S == 2),
+                      nearest_axis<Acc>(p.W, out[1], scale[1], S == 2), 0);
     });
   }
   Tensor x = contiguous(detach(input));

@@ -3,6 +3,7 @@
 // ops/rnn_math.h runs in parallel over (batch_sizes[t], H). Shapes and saved buffers are
 // documented in cpu/rnn_kernels.h.
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "core/parallel.h"
@@ -20,7 +21,9 @@ int64_t RnnSizes::total() const {
 
 namespace {
 
-constexpr int64_t kGateGrain = 2048;  // units per thread chunk in the gate kernels
+// Units (row, j) per thread chunk in the gate kernels: a step's kernel takes microseconds, and an
+// OpenMP region between two BLAS calls costs more than it saves below this size.
+constexpr int64_t kGateGrain = 32768;
 
 // Row offset of each step in the packed buffers: offsets[t] = sum_{t' < t} batch_sizes[t'].
 std::vector<int64_t> step_offsets(const RnnSizes& s) {
@@ -29,12 +32,21 @@ std::vector<int64_t> step_offsets(const RnnSizes& s) {
   return offsets;
 }
 
+// out[r, :] = a (+ b) for each of the rows (the biases a GEMM then adds to, with beta = 1).
+template <typename T> void fill_rows(T* out, const T* a, const T* b, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = b ? a[c] + b[c] : a[c];
+}
+
+// An uninitialised buffer of n elements (each kernel below writes its scratch before reading it).
+template <typename T> std::unique_ptr<T[]> scratch(int64_t n) { return std::unique_ptr<T[]>(new T[size_t(n)]); }
+
 // The k-th step in processing order.
 int64_t step_at(const RnnSizes& s, int64_t k) { return s.reverse ? s.steps() - 1 - k : k; }
 
 // out[c] += sum_r inp[r, c] for inp (rows, cols), summed in double, in parallel over columns.
 template <typename T> void add_column_sums(T* out, const T* inp, int64_t rows, int64_t cols) {
-  parallel_for(0, cols, 64, [&](int64_t b, int64_t e) {
+  parallel_for(0, cols, std::max<int64_t>(16, (1 << 17) / std::max<int64_t>(rows, 1)), [&](int64_t b, int64_t e) {
     std::vector<double> acc(size_t(e - b), 0.0);
     for (int64_t r = 0; r < rows; ++r) {
       const T* row = inp + r * cols;
@@ -44,58 +56,108 @@ template <typename T> void add_column_sums(T* out, const T* inp, int64_t rows, i
   });
 }
 
+// --- one row of one step, units j in [0, H): the fused gate kernels (vectorised over j) ---
+// xp, hp: the row's pre-activation parts (G*H each); saved: its S*H saved gates.
+
+// LSTM: c (H) in: c_prev, out: c'; m (H): o tanh(c').
+template <typename T>
+void lstm_row_forward(T* __restrict saved, T* __restrict c, T* __restrict m, const T* __restrict xp,
+                      const T* __restrict hp, int64_t H) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    math::LstmGates<T> g;
+    math::lstm_cell_forward(xp[j] + hp[j], xp[H + j] + hp[H + j], xp[2 * H + j] + hp[2 * H + j],
+                            xp[3 * H + j] + hp[3 * H + j], c[j], g, c[j], m[j]);
+    saved[j] = g.i, saved[H + j] = g.f, saved[2 * H + j] = g.g, saved[3 * H + j] = g.o;
+  }
+}
+
+// GRU: xp = gi (with b_ih), hp = gh (with b_hh); h (H) = h'.
+template <typename T>
+void gru_row_forward(T* __restrict saved, T* __restrict h, const T* __restrict xp, const T* __restrict hp,
+                     const T* __restrict h_prev, int64_t H) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    math::GruGates<T> g;
+    math::gru_cell_forward(xp[j], xp[H + j], xp[2 * H + j], hp[j], hp[H + j], hp[2 * H + j], h_prev[j], g, h[j]);
+    saved[j] = g.r, saved[H + j] = g.z, saved[2 * H + j] = g.n, saved[3 * H + j] = g.hn;
+  }
+}
+
+template <typename T>
+void rnn_row_forward(T* __restrict saved, T* __restrict h, const T* __restrict xp, const T* __restrict hp, int64_t H,
+                     bool relu) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) saved[j] = h[j] = math::rnn_cell_forward(xp[j] + hp[j], relu);
+}
+
+// LSTM: da (4H) written; dc (H) in: dc', out: dc_prev; dm (H): the gradient of m.
+template <typename T>
+void lstm_row_backward(T* __restrict da, T* __restrict dc, const T* __restrict saved, const T* __restrict c_prev,
+                       const T* __restrict dm, int64_t H) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    math::LstmGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]}, d;
+    math::lstm_cell_backward(g, c_prev[j], dm[j], dc[j], d, dc[j]);
+    da[j] = d.i, da[H + j] = d.f, da[2 * H + j] = d.g, da[3 * H + j] = d.o;
+  }
+}
+
+// GRU: dgi, dgh (3H) written; dh (H) in: the gradient of h', out: its direct part dh' z.
+template <typename T>
+void gru_row_backward(T* __restrict dgi, T* __restrict dgh, T* __restrict dh, const T* __restrict saved,
+                      const T* __restrict h_prev, int64_t H) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    math::GruGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]};
+    T dgh_n, dh_direct;
+    math::gru_cell_backward(g, h_prev[j], dh[j], dgi[j], dgi[H + j], dgi[2 * H + j], dgh_n, dh_direct);
+    dgh[j] = dgi[j], dgh[H + j] = dgi[H + j], dgh[2 * H + j] = dgh_n;
+    dh[j] = dh_direct;
+  }
+}
+
+template <typename T>
+void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __restrict dm, int64_t H, bool relu) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) da[j] = math::rnn_cell_backward(saved[j], dm[j], relu);
+}
+
 }  // namespace
 
-// Step t, row b, unit j: pre-activation of gate block g = xproj[g H + j] + hproj[g H + j]
-// (+ b_ih + b_hh), where xproj = x_t W_ih^T (all steps at once) and hproj = h_prev W_hh^T.
-// GRU keeps the two halves apart: n = tanh(gi_n + r gh_n) needs gh_n = (h W_hh^T + b_hh)_n alone.
+// Step t, row b, unit j: the pre-activation of gate block g is xproj[g H + j] + hproj[g H + j],
+// xproj = x_t W_ih^T (all steps in one GEMM) and hproj = h_prev W_hh^T, the biases folded into
+// them (xproj starts as b_ih + b_hh). The GRU keeps the two apart, n = tanh(gi_n + r gh_n) needing
+// gh_n = (h W_hh^T + b_hh)_n alone: there xproj starts as b_ih and hproj as b_hh.
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s) {
-  const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H;
-  const bool relu = s.mode == RnnMode::RnnRelu, projected = s.projected();
+  const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H, total = s.total();
+  const bool relu = s.mode == RnnMode::RnnRelu, projected = s.projected(), gru = s.mode == RnnMode::Gru;
+  const bool bias = w.b_ih != nullptr;
   const std::vector<int64_t> offsets = step_offsets(s);
-  std::vector<T> xproj(size_t(s.total() * GH)), hproj(size_t(s.N * GH));
-  gemm<T>(false, true, s.total(), GH, I, T(1), x, I, w.w_ih, I, T(0), xproj.data(), GH);
+  std::unique_ptr<T[]> xproj = scratch<T>(total * GH), hproj = scratch<T>(s.N * GH);
+  if (bias) fill_rows<T>(xproj.get(), w.b_ih, gru ? nullptr : w.b_hh, total, GH);
+  gemm<T>(false, true, total, GH, I, T(1), x, I, w.w_ih, I, bias ? T(1) : T(0), xproj.get(), GH);
 
   for (int64_t k = 0; k < s.steps(); ++k) {
     const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
     std::copy(h, h + B * P, h_prev + off * P);
     if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
-    gemm<T>(false, true, B, GH, P, T(1), h_prev + off * P, P, w.w_hh, P, T(0), hproj.data(), GH);
-    parallel_for(0, B * H, kGateGrain, [&](int64_t begin, int64_t end) {
-      for (int64_t u = begin; u < end; ++u) {
-        const int64_t b = u / H, j = u % H, row = off + b;
-        const T* xp = xproj.data() + row * GH;
-        const T* hp = hproj.data() + b * GH;
-        auto bias_ih = [&](int64_t gate) { return w.b_ih ? w.b_ih[gate * H + j] : T(0); };
-        auto bias_hh = [&](int64_t gate) { return w.b_hh ? w.b_hh[gate * H + j] : T(0); };
-        auto pre = [&](int64_t gate) { return xp[gate * H + j] + bias_ih(gate) + hp[gate * H + j] + bias_hh(gate); };
+    const bool hh_bias = gru && bias;
+    if (hh_bias) fill_rows<T>(hproj.get(), w.b_hh, nullptr, B, GH);
+    gemm<T>(false, true, B, GH, P, T(1), h_prev + off * P, P, w.w_hh, P, hh_bias ? T(1) : T(0), hproj.get(), GH);
+    parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
+      for (int64_t b = row_begin; b < row_end; ++b) {
+        const int64_t row = off + b;
+        const T* xp = xproj.get() + row * GH;
+        const T* hp = hproj.get() + b * GH;
         T* saved = gates + row * SH;
-        T h_new;
-        if (s.mode == RnnMode::Lstm) {
-          math::LstmGates<T> g;
-          T c_new, m_new;
-          math::lstm_cell_forward(pre(0), pre(1), pre(2), pre(3), c[b * H + j], g, c_new, m_new);
-          saved[j] = g.i, saved[H + j] = g.f, saved[2 * H + j] = g.g, saved[3 * H + j] = g.o;
-          c[b * H + j] = c_new;
-          if (projected) {
-            m[row * H + j] = m_new;
-            continue;
-          }
-          h_new = m_new;
-        } else if (s.mode == RnnMode::Gru) {
-          math::GruGates<T> g;
-          math::gru_cell_forward(xp[j] + bias_ih(0), xp[H + j] + bias_ih(1), xp[2 * H + j] + bias_ih(2),
-                                 hp[j] + bias_hh(0), hp[H + j] + bias_hh(1), hp[2 * H + j] + bias_hh(2),
-                                 h_prev[row * P + j], g, h_new);
-          saved[j] = g.r, saved[H + j] = g.z, saved[2 * H + j] = g.n, saved[3 * H + j] = g.hn;
-        } else {
-          h_new = math::rnn_cell_forward(pre(0), relu);
-          saved[j] = h_new;
-        }
-        h[b * P + j] = h_new;
-        out[row * P + j] = h_new;
+        T* h_row = h + b * P;
+        if (s.mode == RnnMode::Lstm) lstm_row_forward(saved, c + b * H, projected ? m + row * H : h_row, xp, hp, H);
+        else if (gru) gru_row_forward(saved, h_row, xp, hp, h_prev + row * P, H);
+        else rnn_row_forward(saved, h_row, xp, hp, H, relu);
+        if (!projected) std::copy(h_row, h_row + P, out + row * P);
       }
     });
     if (projected) {  // h = m W_hr^T: (B, H) x (H, P)
@@ -114,9 +176,9 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
   const std::vector<int64_t> offsets = step_offsets(s);
   // dgi: gradient of the pre-activations through W_ih (and b_ih); dgh: through W_hh (and b_hh),
   // the same buffer except for the GRU. dh_all: the gradient of each step's projected state.
-  std::vector<T> dgi(size_t(total * GH)), dgh_gru(gru ? size_t(total * GH) : 0);
-  std::vector<T> dh_all(projected ? size_t(total * P) : 0), dm_proj(projected ? size_t(s.N * H) : 0);
-  T* dgh = gru ? dgh_gru.data() : dgi.data();
+  std::unique_ptr<T[]> dgi = scratch<T>(total * GH), dgh_gru = scratch<T>(gru ? total * GH : 0);
+  std::unique_ptr<T[]> dh_all = scratch<T>(projected ? total * P : 0), dm_proj = scratch<T>(projected ? s.N * H : 0);
+  T* dgh = gru ? dgh_gru.get() : dgi.get();
 
   for (int64_t k = s.steps() - 1; k >= 0; --k) {
     const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
@@ -125,44 +187,30 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
     // dm: the gradient of o tanh(c) (of h itself without projection), (B, H).
     const T* dm = dh;
     if (projected) {  // h = m W_hr^T: dm = dh W_hr, dW_hr += dh^T m (after the loop)
-      std::copy(dh, dh + B * P, dh_all.data() + off * P);
-      gemm<T>(false, false, B, H, P, T(1), dh, P, w.w_hr, H, T(0), dm_proj.data(), H);
-      dm = dm_proj.data();
+      std::copy(dh, dh + B * P, dh_all.get() + off * P);
+      gemm<T>(false, false, B, H, P, T(1), dh, P, w.w_hr, H, T(0), dm_proj.get(), H);
+      dm = dm_proj.get();
     }
-    parallel_for(0, B * H, kGateGrain, [&](int64_t begin, int64_t end) {
-      for (int64_t u = begin; u < end; ++u) {
-        const int64_t b = u / H, j = u % H, row = off + b;
+    parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
+      for (int64_t b = row_begin; b < row_end; ++b) {
+        const int64_t row = off + b;
         const T* saved = gates + row * SH;
-        T* da = dgi.data() + row * GH;
-        if (s.mode == RnnMode::Lstm) {
-          math::LstmGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]}, d;
-          T dc_prev;
-          math::lstm_cell_backward(g, c_prev[row * H + j], dm[b * H + j], dc[b * H + j], d, dc_prev);
-          da[j] = d.i, da[H + j] = d.f, da[2 * H + j] = d.g, da[3 * H + j] = d.o;
-          dc[b * H + j] = dc_prev;
-        } else if (gru) {
-          math::GruGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]};
-          T dgh_n, dh_direct;
-          math::gru_cell_backward(g, h_prev[row * P + j], dm[b * H + j], da[j], da[H + j], da[2 * H + j], dgh_n,
-                                  dh_direct);
-          T* dah = dgh + row * GH;
-          dah[j] = da[j], dah[H + j] = da[H + j], dah[2 * H + j] = dgh_n;
-          dh[b * P + j] = dh_direct;  // dm == dh here: this unit's value was read above
-        } else {
-          da[j] = math::rnn_cell_backward(saved[j], dm[b * H + j], relu);
-        }
+        T* da = dgi.get() + row * GH;
+        if (s.mode == RnnMode::Lstm) lstm_row_backward(da, dc + b * H, saved, c_prev + row * H, dm + b * H, H);
+        else if (gru) gru_row_backward(da, dgh + row * GH, dh + b * P, saved, h_prev + row * P, H);  // dm == dh
+        else rnn_row_backward(da, saved, dm + b * H, H, relu);
       }
     });
     // dh_prev = da_h W_hh: (B, G*H) x (G*H, P); the GRU adds it to dh z written above.
     gemm<T>(false, false, B, P, GH, T(1), dgh + off * GH, GH, w.w_hh, P, gru ? T(1) : T(0), dh, P);
   }
 
-  if (dx) gemm<T>(false, false, total, I, GH, T(1), dgi.data(), GH, w.w_ih, I, T(0), dx, I);
-  if (dw_ih) gemm<T>(true, false, GH, I, total, T(1), dgi.data(), GH, x, I, T(1), dw_ih, I);
+  if (dx) gemm<T>(false, false, total, I, GH, T(1), dgi.get(), GH, w.w_ih, I, T(0), dx, I);
+  if (dw_ih) gemm<T>(true, false, GH, I, total, T(1), dgi.get(), GH, x, I, T(1), dw_ih, I);
   if (dw_hh) gemm<T>(true, false, GH, P, total, T(1), dgh, GH, h_prev, P, T(1), dw_hh, P);
-  if (db_ih) add_column_sums(db_ih, dgi.data(), total, GH);
+  if (db_ih) add_column_sums(db_ih, dgi.get(), total, GH);
   if (db_hh) add_column_sums(db_hh, dgh, total, GH);
-  if (dw_hr) gemm<T>(true, false, P, H, total, T(1), dh_all.data(), P, m, H, T(1), dw_hr, H);
+  if (dw_hr) gemm<T>(true, false, P, H, total, T(1), dh_all.get(), P, m, H, T(1), dw_hr, H);
 }
 
 #define LAMINA_INSTANTIATE(T)                                                                                   \

@@ -190,10 +190,13 @@ class Module:
         return module
 
     def __getattr__(self, name):
+        # Reached only when normal lookup fails: on every self.weight in a forward, so it is kept
+        # to plain dict lookups.
         d = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
-            if registry in d and name in d[registry]:
-                return d[registry][name]
+        if "_modules" in d:  # the last of the three that __init__ sets
+            for registry in (d["_parameters"], d["_buffers"], d["_modules"]):
+                if name in registry:
+                    return registry[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name, value):
