@@ -112,13 +112,15 @@ struct CloseAtExit {
 
 void* host_alloc(size_t nbytes) {
   if (nbytes > (SIZE_MAX >> 2)) throw std::bad_alloc();  // the rounding below cannot overflow
-  void* p = nbytes < kCacheMin ? system_alloc(nbytes == 0 ? kAlignment : nbytes) : cache().allocate(size_class(nbytes));
+  static const bool off = std::getenv("LAMINA_AB_NOCACHE") != nullptr;  // TEMP A/B
+  void* p = (off || nbytes < kCacheMin) ? system_alloc(nbytes == 0 ? kAlignment : nbytes) : cache().allocate(size_class(nbytes));
   if (!p) throw std::bad_alloc();
   return p;
 }
 
 void host_free(void* ptr, size_t nbytes) {
-  if (nbytes < kCacheMin)
+  static const bool off = std::getenv("LAMINA_AB_NOCACHE") != nullptr;  // TEMP A/B
+  if (off || nbytes < kCacheMin)
     std::free(ptr);
   else
     cache().release(ptr, size_class(nbytes));

@@ -72,8 +72,8 @@ struct ConvolutionBackward : Node {
       : s(shape), transposed(t), input_shape(std::move(is)), weight_shape(std::move(ws)) {}
   const char* name() const override { return "ConvolutionBackward0"; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
-    std::vector<Tensor> out(3);  // dinput, dweight, dbias
-    if (!grads[0].defined()) return out;
+    if (!grads[0].defined()) return std::vector<Tensor>(next_edges.size());
+    std::vector<Tensor> out(3);  // dinput, dweight, dbias (next_edges has no bias edge without bias)
     Tensor g = contiguous(grads[0]), x = saved(0), w = saved(1);
     if (needs_input_grad(0)) out[0] = Tensor::empty(input_shape, g.dtype());
     if (needs_input_grad(1)) out[1] = zeros(weight_shape, g.dtype());

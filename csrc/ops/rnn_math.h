@@ -5,7 +5,6 @@
 // the gradients of the pre-activations and of the previous state. Gate orders are PyTorch's:
 // LSTM (i, f, g, o), GRU (r, z, n).
 #pragma once
-#include <algorithm>
 #include <cstdint>
 
 #include "ops/math.h"
@@ -20,10 +19,13 @@ namespace lamina::math {
 // only (math::Sigmoid / math::Tanh grad).
 template <typename T> LAMINA_HD T gate_exp(T x) { return std::exp(x); }
 template <> LAMINA_HD float gate_exp<float>(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);  // NaN passes through
-  // x = n ln2 + r with n = round(x / ln2): adding and subtracting 1.5 2^23 rounds to an integer
-  // (a floor call would keep the loop scalar); ln2 in two parts, the first product exact.
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  x = x < -87.0f ? -87.0f : x;  // clamp (NaN passes through)
+  x = x > 88.0f ? 88.0f : x;
+  // x = n ln2 + r with n = round(x / ln2): adding 1.5 2^23 rounds x / ln2 to an integer, which
+  // then sits in the low mantissa bits of t (a floor call or a float-to-int conversion would keep
+  // the loop scalar); ln2 in two parts, the first product exact.
+  float t = x * 1.44269504088896341f + 12582912.0f;
+  float n = t - 12582912.0f;
   float r = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -32,7 +34,7 @@ template <> LAMINA_HD float gate_exp<float>(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  int32_t bits = (int32_t(n) + 127) << 23;  // 2^n, n in [-126, 127]
+  uint32_t bits = (__builtin_bit_cast(uint32_t, t) - 0x4B400000u + 127u) << 23;  // 2^n, n in [-126, 127]
   return p * __builtin_bit_cast(float, bits);
 }
 template <typename T> LAMINA_HD T gate_sigmoid(T x) { return T(1) / (T(1) + gate_exp(-x)); }

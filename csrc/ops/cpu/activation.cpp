@@ -23,14 +23,21 @@ template <typename T> void softmax(T* out, const T* inp, int64_t outer, int64_t 
       T m = -std::numeric_limits<T>::infinity();
       for (int64_t d = 0; d < D; ++d) m = std::max(m, x[d * inner]);
       if (std::isinf(m) && m < 0) m = 0;  // all -inf: avoid (-inf) - (-inf)
+      // exp in T (math::vexp vectorises), summed in double over kLanes lanes (a fixed order).
+      constexpr int kLanes = 8;
+      double lanes[kLanes] = {};
+      int64_t d = 0;
+      for (; d + kLanes <= D; d += kLanes)
+        for (int l = 0; l < kLanes; ++l) lanes[l] += double(math::vexp(x[(d + l) * inner] - m));
+      for (int l = 0; d < D; ++d, ++l) lanes[l] += double(math::vexp(x[d * inner] - m));
       double s = 0;
-      for (int64_t d = 0; d < D; ++d) s += std::exp(double(x[d * inner] - m));
+      for (int l = 0; l < kLanes; ++l) s += lanes[l];
       if (log) {
         T lse = T(std::log(s));
         for (int64_t d = 0; d < D; ++d) y[d * inner] = x[d * inner] - m - lse;
       } else {
         T inv = T(1.0 / s);
-        for (int64_t d = 0; d < D; ++d) y[d * inner] = std::exp(x[d * inner] - m) * inv;
+        for (int64_t d = 0; d < D; ++d) y[d * inner] = math::vexp(x[d * inner] - m) * inv;
       }
     }
   });
@@ -48,7 +55,7 @@ void softmax_backward(T* dinp, const T* dout, const T* out, int64_t outer, int64
       for (int64_t d = 0; d < D; ++d) s += log ? double(g[d * inner]) : double(g[d * inner]) * double(y[d * inner]);
       for (int64_t d = 0; d < D; ++d) {
         int64_t j = d * inner;
-        dx[j] = log ? T(double(g[j]) - std::exp(double(y[j])) * s) : T(double(y[j]) * (double(g[j]) - s));
+        dx[j] = log ? T(double(g[j]) - double(math::vexp(y[j])) * s) : T(double(y[j]) * (double(g[j]) - s));
       }
     }
   });

@@ -51,13 +51,19 @@ template <typename T> double log_sum_exp(const T* x, int64_t C, int64_t S) {
   T m = -std::numeric_limits<T>::infinity();
   for (int64_t c = 0; c < C; ++c) m = std::max(m, x[c * S]);
   if (std::isinf(m) && m < 0) m = 0;  // all -inf: avoid (-inf) - (-inf)
+  constexpr int kLanes = 8;  // exp in T (math::vexp vectorises), summed in double over fixed lanes
+  double lanes[kLanes] = {};
+  int64_t c = 0;
+  for (; c + kLanes <= C; c += kLanes)
+    for (int l = 0; l < kLanes; ++l) lanes[l] += double(math::vexp(x[(c + l) * S] - m));
+  for (int l = 0; c < C; ++c, ++l) lanes[l] += double(math::vexp(x[c * S] - m));
   double s = 0;
-  for (int64_t c = 0; c < C; ++c) s += double(std::exp(x[c * S] - m));
+  for (int l = 0; l < kLanes; ++l) s += lanes[l];
   return double(m) + std::log(s);
 }
 
 // softmax p_c = exp(x_c - lse), the difference taken in double (lse may be ~1e4), exp in T.
-template <typename T> T softmax_at(T x, double lse) { return std::exp(T(double(x) - lse)); }
+template <typename T> T softmax_at(T x, double lse) { return math::vexp(T(double(x) - lse)); }
 
 }  // namespace
 

@@ -11,17 +11,46 @@ namespace lamina::cpu {
 
 template <typename T> using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
+// A row (inner == 1) is summed in fixed chunks of kSumChunk elements, each into kSumLanes
+// accumulators (element r goes to lane r % kSumLanes, so the loop vectorises), and the chunk sums
+// are added in order. The chunks are the unit of parallel work, so a long row is split across
+// threads and the result is the same at any thread count.
+constexpr int64_t kSumChunk = 8192;
+constexpr int kSumLanes = 16;
+
+template <typename T, typename A> A chunk_sum(const T* p, int64_t n) {
+  A lanes[kSumLanes] = {};
+  int64_t r = 0;
+  for (; r + kSumLanes <= n; r += kSumLanes)
+    for (int l = 0; l < kSumLanes; ++l) lanes[l] += A(p[r + l]);
+  for (int l = 0; r < n; ++r, ++l) lanes[l] += A(p[r]);
+  for (int width = kSumLanes / 2; width > 0; width /= 2)  // pairwise, fixed order
+    for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+  return lanes[0];
+}
+
 template <typename T> void sum(T* out, const T* inp, int64_t outer, int64_t R, int64_t inner) {
   using A = acc_t<T>;
   if (inner == 1) {
-    parallel_for(0, outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(R, 1)), [&](int64_t b, int64_t e) {
-      for (int64_t o = b; o < e; ++o) {
-        const T* row = inp + o * R;
-        A acc = 0;
-        for (int64_t r = 0; r < R; ++r) acc += A(row[r]);
-        out[o] = T(acc);
+    const int64_t chunks = std::max<int64_t>(1, (R + kSumChunk - 1) / kSumChunk);
+    if (chunks == 1) {
+      parallel_for(0, outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(R, 1)), [&](int64_t b, int64_t e) {
+        for (int64_t o = b; o < e; ++o) out[o] = T(chunk_sum<T, A>(inp + o * R, R));
+      });
+      return;
+    }
+    std::vector<A> partial(size_t(outer * chunks));
+    parallel_for(0, outer * chunks, 2, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k) {
+        int64_t o = k / chunks, c = k % chunks, r0 = c * kSumChunk;
+        partial[size_t(k)] = chunk_sum<T, A>(inp + o * R + r0, std::min(kSumChunk, R - r0));
       }
     });
+    for (int64_t o = 0; o < outer; ++o) {
+      A acc = 0;
+      for (int64_t c = 0; c < chunks; ++c) acc += partial[size_t(o * chunks + c)];
+      out[o] = T(acc);
+    }
     return;
   }
   parallel_for(0, outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(R, 1)), [&](int64_t b, int64_t e) {

@@ -1,7 +1,8 @@
 // Recurrent layers on the CPU: one layer in one direction over a whole (packed) sequence. GEMMs
 // (OpenBLAS, outside any parallel region) do the matrix work; the per-unit gate math of
-// ops/rnn_math.h runs in parallel over (batch_sizes[t], H). Shapes and saved buffers are
-// documented in cpu/rnn_kernels.h.
+// ops/rnn_math.h runs row by row over each step's batch (rows in parallel when a step is large),
+// vectorised over the H units of a row. Shapes and saved buffers are documented in
+// cpu/rnn_kernels.h.
 #include <algorithm>
 #include <memory>
 #include <vector>

@@ -11,7 +11,7 @@ import warnings
 
 from lamina import _C
 
-__all__ = ["dropout", "embedding", "softmax", "log_softmax", "relu", "leaky_relu", "elu", "selu", "silu", "mish",
+__all__ = ["dropout", "dropout2d", "embedding", "softmax", "log_softmax", "relu", "leaky_relu", "elu", "selu", "silu", "mish",
            "hardtanh"]
 
 
@@ -21,6 +21,17 @@ def dropout(input, p=0.5, training=True, inplace=False):
     not training. Raises ValueError for p outside [0, 1]."""
     out = _C.dropout(input, p, training)
     return out if training else input
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, H, W) or (C, H, W) input with probability p and scales the
+    rest by 1 / (1 - p): the input times a dropout mask of shape (N, C, 1, 1), broadcast."""
+    if input.dim() not in (3, 4):
+        raise ValueError(f"[dropout2d] expected 3D or 4D input, got {input.dim()}D")
+    if not training or p == 0:
+        return input
+    mask_shape = tuple(input.shape[:-2]) + (1, 1)
+    return input * _C.dropout(_C._full(list(mask_shape), 1, input.dtype, input.device), p, True)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):

@@ -13,7 +13,7 @@ from lamina.nn.module import Module
 from lamina.nn.parameter import Parameter
 
 __all__ = [
-    "Linear", "Dropout", "BatchNorm1d", "LayerNorm", "GroupNorm", "Embedding",
+    "Linear", "Dropout", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Embedding",
     "ReLU", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Hardtanh", "Softplus",
     "Softmax", "LogSoftmax",
 ]
@@ -152,6 +152,23 @@ class BatchNorm1d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class Dropout2d(Dropout):
+    """Channel dropout for (N, C, H, W) or (C, H, W) input: each whole channel is zeroed with
+    probability p, the others scaled by 1 / (1 - p); identity in eval mode."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class BatchNorm2d(BatchNorm1d):
+    """BatchNorm1d's normalisation per channel of (N, C, H, W) input (the statistics run over
+    N, H and W)."""
+
+    def _check_input_dim(self, input):
+        if input.dim() != 4:
+            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
 
 
 class LayerNorm(Module):
