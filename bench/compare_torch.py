@@ -6,14 +6,17 @@
 Each case runs in a fresh process that builds the same model in both libraries (PyTorch gets
 Lamina's initial weights), then times blocks of steps alternating between the two, so that
 machine noise falls on both sides alike. A step is forward + loss + backward + optimizer step on
-synthetic data. Each case runs twice: PyTorch with glibc's malloc tuned (its best figure; the
-issue's reference) and with the default malloc. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which
-this machine's environment sets and which halve OpenBLAS's GEMM rate, are unset for the workers.
+synthetic data; an inference case times a no-grad forward in eval mode. Each case runs twice:
+PyTorch with glibc's malloc tuned (its best figure; the issue's reference) and with the default
+malloc. Peak memory (ru_maxrss) comes from one more fresh process per library that imports only
+that library and runs its steps alone. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which this
+machine's environment sets and which halve OpenBLAS's GEMM rate, are unset for the workers.
 A 2-thread figure counts only where a 1024^3 matmul scales by at least 1.6x from 1 to 2 threads.
 Results: a markdown table on stdout and in bench/results/compare-torch-<date>.md.
 """
 import argparse
 import datetime
+import importlib
 import json
 import os
 import platform
@@ -29,16 +32,60 @@ CASES = {
     "mlp_b1": ("mlp", 1, "adam", "train"),
     "mlp_b16": ("mlp", 16, "adam", "train"),
     "mlp_b128": ("mlp", 128, "adam", "train"),
+    "lenet_b64": ("lenet", 64, "sgd", "train"),
+    "cifar_cnn_b64": ("cifar_cnn", 64, "adam", "train"),
+    "lstm_b32": ("lstm", 32, "adam", "train"),
+    "gru_b32": ("gru", 32, "adam", "train"),
     "mlp_infer_b1": ("mlp", 1, None, "infer"),
+    "lenet_infer_b1": ("lenet", 1, None, "infer"),
 }
 
 
+# The reference models, each built from a library's nn namespace (lamina.nn or torch.nn), so
+# that both libraries run the same architecture.
 def build_mlp(nn):
     """784-512-256-10 with ReLU."""
     return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
 
 
-MODELS = {"mlp": (build_mlp, (784,), 10)}
+def build_lenet(nn):
+    """LeNet-5 on 1x28x28: conv5(6, pad 2)-pool-conv5(16)-pool-120-84-10, ReLU, max pooling."""
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def build_cifar_cnn(nn):
+    """3x32x32: two blocks of [conv3-BN-ReLU] x 2 + max pool (32, then 64 channels), 4096-128-10."""
+    def block(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
+                nn.Conv2d(cout, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(2)]
+    return nn.Sequential(*block(3, 32), *block(32, 64), nn.Flatten(), nn.Linear(64 * 8 * 8, 128), nn.ReLU(),
+                         nn.Linear(128, 10))
+
+
+def build_recurrent(nn, cell):
+    """cell(32 -> 128) over (N, 50, 32), batch first; a linear head on the last step's output."""
+    class SequenceClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = getattr(nn, cell)(32, 128, batch_first=True)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, x):
+            out, _ = self.rnn(x)
+            return self.head(out[:, -1])
+    return SequenceClassifier()
+
+
+# model: (builder, input shape of one sample, classes)
+MODELS = {
+    "mlp": (build_mlp, (784,), 10),
+    "lenet": (build_lenet, (1, 28, 28), 10),
+    "cifar_cnn": (build_cifar_cnn, (3, 32, 32), 10),
+    "lstm": (lambda nn: build_recurrent(nn, "LSTM"), (50, 32), 10),
+    "gru": (lambda nn: build_recurrent(nn, "GRU"), (50, 32), 10),
+}
 
 
 def make_optimizer(lib, name, params):
@@ -49,42 +96,53 @@ def make_optimizer(lib, name, params):
     return None
 
 
-def worker(case, threads, blocks, steps):
-    """Runs one case in this process and prints one JSON line of results."""
+def make_step(lib, model, case, x, y):
+    """The timed callable: a training step (forward, loss, backward, optimizer step) or a
+    forward without grad in eval mode."""
+    _, _, opt_name, mode = CASES[case]
+    xb, yb = lib.tensor(x), lib.tensor(y)
+    if mode == "infer":
+        model.eval()
+
+        def run():
+            with lib.no_grad():
+                model(xb)
+        return run
+    opt = make_optimizer(lib, opt_name, model.parameters())
+
+    def run():
+        loss = lib.nn.functional.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return run
+
+
+def synthetic_batch(case):
     import numpy as np
+    model_name, batch, _, _ = CASES[case]
+    _, in_shape, classes = MODELS[model_name]
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((batch,) + in_shape).astype(np.float32), rng.integers(0, classes, batch)
+
+
+def worker(case, threads, blocks, steps):
+    """Runs one case in this process, both libraries interleaved, and prints one JSON line."""
     import torch
 
     import lamina as lm
 
     lm.set_num_threads(threads)
     torch.set_num_threads(threads)
-    model_name, batch, opt_name, mode = CASES[case]
-    build, in_shape, classes = MODELS[model_name]
+    build = MODELS[CASES[case][0]][0]
     lm.manual_seed(0)
     lm_model, th_model = build(lm.nn), build(torch.nn)
-    with torch.no_grad():
-        for (_, p), (_, tp) in zip(lm_model.named_parameters(), th_model.named_parameters()):
-            tp.copy_(torch.from_numpy(p.detach().numpy().copy()))
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch,) + in_shape).astype(np.float32)
-    y = rng.integers(0, classes, batch)
-    sides = {}
-    for name, lib, model in (("lamina", lm, lm_model), ("torch", torch, th_model)):
-        xb, yb = lib.tensor(x), lib.tensor(y)
-        opt = make_optimizer(lib, opt_name, model.parameters())
-        if mode == "infer":
-            model.eval()
-
-            def run(model=model, xb=xb, lib=lib):
-                with lib.no_grad():
-                    model(xb)
-        else:
-            def run(model=model, xb=xb, yb=yb, opt=opt, lib=lib):
-                loss = lib.nn.functional.cross_entropy(model(xb), yb)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-        sides[name] = run
+    th_params = dict(th_model.named_parameters())
+    with torch.no_grad():  # PyTorch starts from Lamina's weights
+        for name, p in lm_model.named_parameters():
+            th_params[name].copy_(torch.from_numpy(p.detach().numpy().copy()))
+    x, y = synthetic_batch(case)
+    sides = {"lamina": make_step(lm, lm_model, case, x, y), "torch": make_step(torch, th_model, case, x, y)}
     for run in sides.values():  # warm up
         for _ in range(max(3, steps // 4)):
             run()
@@ -97,8 +155,23 @@ def worker(case, threads, blocks, steps):
                 sides[name]()
             times[name].append((time.perf_counter() - start) / steps * 1e3)
     result = {name: statistics.median(t) for name, t in times.items()}
-    result["batch"] = batch
     print(json.dumps(result))
+
+
+def memory_worker(case, lib_name, steps):
+    """Runs one library's steps alone in this process (the other is never imported) and prints
+    its peak resident memory in MiB, before and after the steps."""
+    import resource
+    lib = importlib.import_module(lib_name)
+    lib.set_num_threads(1)
+    model = MODELS[CASES[case][0]][0](lib.nn)
+    x, y = synthetic_batch(case)
+    run = make_step(lib, model, case, x, y)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for _ in range(steps):
+        run()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"before": before, "after": after}))
 
 
 def matmul_scaling():
@@ -132,9 +205,13 @@ def main():
     parser.add_argument("--blocks", type=int, default=9)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "THREADS"), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-worker", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker[0], int(args.worker[1]), args.blocks, args.steps)
+        return
+    if args.memory_worker:
+        memory_worker(args.memory_worker[0], args.memory_worker[1], args.steps)
         return
 
     one, two = matmul_scaling()
@@ -142,9 +219,12 @@ def main():
              f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs",
              f"- 1024^3 matmul: {one:.0f} GFLOP/s at 1 thread, {two:.0f} at 2 "
              f"(scaling {two / one:.2f}x; 2-thread rows count only at >= 1.6x)",
-             f"- blocks x steps per side: {args.blocks} x {args.steps}, medians of per-step ms", "",
-             "| case | threads | lamina ms | torch ms (tuned malloc) | ratio | torch ms (default malloc) | ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             f"- blocks x steps per side: {args.blocks} x {args.steps}, medians of per-step ms",
+             "- peak MiB: ru_maxrss after the steps, each library alone in a fresh process (1 thread, "
+             "tuned malloc for PyTorch); in brackets the growth during the steps", "",
+             "| case | threads | lamina ms | torch ms (tuned malloc) | ratio | torch ms (default malloc) | ratio "
+             "| lamina peak MiB | torch peak MiB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
     for threads in args.threads:
         for case in args.cases:
@@ -165,6 +245,13 @@ def main():
             for tuned in (True, False):
                 th = row[tuned]["torch"] if row.get(tuned) else float("nan")
                 cells += [f"{th:.3f}", f"{th / lam:.2f}x"]
+            for lib in ("lamina", "torch"):
+                mem = None
+                if threads == args.threads[0]:
+                    r = subprocess.run([sys.executable, __file__, "--memory-worker", case, lib, "--steps",
+                                        str(args.steps)], capture_output=True, text=True, env=worker_env(True))
+                    mem = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else None
+                cells.append(f"{mem['after']:.0f} (+{mem['after'] - mem['before']:.0f})" if mem else "")
             line = f"| {case} | {threads} | " + " | ".join(cells) + " |"
             lines.append(line)
             print(line, flush=True)

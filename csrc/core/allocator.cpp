@@ -112,15 +112,13 @@ struct CloseAtExit {
 
 void* host_alloc(size_t nbytes) {
   if (nbytes > (SIZE_MAX >> 2)) throw std::bad_alloc();  // the rounding below cannot overflow
-  static const bool off = std::getenv("LAMINA_AB_NOCACHE") != nullptr;  // TEMP A/B
-  void* p = (off || nbytes < kCacheMin) ? system_alloc(nbytes == 0 ? kAlignment : nbytes) : cache().allocate(size_class(nbytes));
+  void* p = nbytes < kCacheMin ? system_alloc(nbytes == 0 ? kAlignment : nbytes) : cache().allocate(size_class(nbytes));
   if (!p) throw std::bad_alloc();
   return p;
 }
 
 void host_free(void* ptr, size_t nbytes) {
-  static const bool off = std::getenv("LAMINA_AB_NOCACHE") != nullptr;  // TEMP A/B
-  if (off || nbytes < kCacheMin)
+  if (nbytes < kCacheMin)
     std::free(ptr);
   else
     cache().release(ptr, size_class(nbytes));

@@ -61,7 +61,7 @@ LAMINA_HD float vtanh(float x) {
   float small = q * z * x + x;
   float big = 1.0f - 2.0f / (vexp(2.0f * ax) + 1.0f);
   big = x < 0.0f ? -big : big;
-  return ax < 0.625f ? small : big;
+  return ax < 0.625f ? (z == 0.0f ? x : small) : big;  // z == 0: keeps the sign of a zero x
 }
 template <typename T> LAMINA_HD T vtanh(T x) { return T(std::tanh(x)); }
 

@@ -19,4 +19,5 @@ from lamina.nn.upsampling import (  # noqa: F401
     Upsample, ZeroPad1d, ZeroPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
     ReplicationPad1d, ReplicationPad2d, CircularPad1d, CircularPad2d,
 )
+from lamina.nn.rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: F401
 from lamina.nn import functional, init, utils  # noqa: F401

@@ -88,20 +88,20 @@ def compile(self, optimizer="adam", loss=None, metrics=None):
     return self
 
 
-def _config(model, optimizer, loss, metrics, need_optimizer):
-    """(optimizer, loss_fn, [Metric]) from fit's arguments, falling back on compile's."""
-    compiled = model.__dict__.get("_compile_config", {})
-    if optimizer is not None:
-        optimizer = _resolve_optimizer(optimizer, model)
-        if compiled:
-            compiled["optimizer"] = optimizer  # later fits go on with the same state
-    else:
-        optimizer = compiled.get("optimizer")
-    loss_fn = _resolve_loss(loss) if loss is not None else compiled.get("loss")
-    metric_specs = metrics if metrics is not None else compiled.get("metrics", [])
+def _config(model, optimizer, loss, metrics, remember):
+    """(optimizer, loss_fn, [Metric]) from the arguments, falling back on compile's; with
+    remember (fit), the arguments given replace compile's for later calls."""
+    config = model.__dict__.setdefault("_compile_config", {"optimizer": None, "loss": None, "metrics": []})
+    given = {"optimizer": _resolve_optimizer(optimizer, model) if optimizer is not None else None,
+             "loss": _resolve_loss(loss) if loss is not None else None,
+             "metrics": list(metrics) if metrics is not None else None}
+    if remember:
+        config.update({key: value for key, value in given.items() if value is not None})
+    optimizer, loss_fn, metric_specs = (config[key] if given[key] is None else given[key]
+                                        for key in ("optimizer", "loss", "metrics"))
     if loss_fn is None:
         raise ValueError("no loss: pass loss= (e.g. loss='cross_entropy') or call model.compile(loss=...) first")
-    if need_optimizer and optimizer is None:
+    if remember and optimizer is None:
         raise ValueError("no optimizer: pass optimizer= (e.g. optimizer='adam') or call model.compile(optimizer=...) "
                          "first")
     fresh = [_metrics.get(m) for m in metric_specs]
@@ -265,7 +265,8 @@ def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None
     are the loader's). validation_split: the fraction of (x, y) held out, from the end, before
     shuffling. validation_data: (x_val, y_val), a Dataset or a DataLoader, evaluated after each
     epoch ('val_' keys). shuffle: a new order each epoch from lamina's generator.
-    loss, optimizer, metrics: as in compile() (which they override). callbacks: Callback objects
+    loss, optimizer, metrics: as in compile(); those given replace compile's settings, for this
+    and later calls (evaluate included). callbacks: Callback objects
     (History and the progress display are added). verbose: 0 silent, 1 a progress bar per epoch
     (a plain line when stdout is not a terminal), 2 a line per epoch.
     epochs is the index of the last epoch, as in Keras: training runs epochs initial_epoch ..
@@ -274,7 +275,7 @@ def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None
     restored and training continues from its epoch, as if it had never stopped.
     Every submodule's training flag is restored at the end.
     """
-    optimizer, loss_fn, metric_list = _config(self, optimizer, loss, metrics, need_optimizer=True)
+    optimizer, loss_fn, metric_list = _config(self, optimizer, loss, metrics, remember=True)
     if validation_split and validation_data is not None:
         raise ValueError("pass validation_split or validation_data, not both")
     if validation_split:
@@ -358,7 +359,7 @@ def evaluate(self, x=None, y=None, batch_size=32, verbose=1, loss=None, metrics=
     (every submodule's previous training flag is restored), as a dict {'loss': ..., name: ...};
     loss and metrics default to compile()'s. verbose: 1 a progress bar (or a line when stdout
     is not a terminal), 2 a line, 0 nothing."""
-    _, loss_fn, metric_list = _config(self, None, loss, metrics, need_optimizer=False)
+    _, loss_fn, metric_list = _config(self, None, loss, metrics, remember=False)
     loader = _loader(x, y, batch_size, False, "evaluate")
     mode = progress_mode(verbose)
     progress = ProgressBar(mode, "Evaluate", _num_samples(loader)) if mode else None

@@ -19,7 +19,7 @@ class History(Callback):
         self.steps = {"loss": []}
 
     def on_batch_end(self, batch, logs=None):
-        self.steps["loss"].append(logs["loss"])
+        self.steps["loss"].append(logs["batch_loss"])
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
