@@ -16,20 +16,15 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 import lamina as lm
-from lamina.nn.layers import Linear
-from lamina.nn.loss import CrossEntropyLoss
-from lamina.nn.module import Module
-from lamina.nn.rnn import LSTM
-from lamina.optim import Adam
 
 
-class RowLSTM(Module):
+class RowLSTM(lm.nn.Module):
     """(N, 8 rows, 8 pixels) -> LSTM over the rows -> last hidden state -> (N, 10) logits."""
 
     def __init__(self, hidden=64, classes=10):
         super().__init__()
-        self.lstm = LSTM(8, hidden, batch_first=True)
-        self.head = Linear(hidden, classes)
+        self.lstm = lm.nn.LSTM(8, hidden, batch_first=True)
+        self.head = lm.nn.Linear(hidden, classes)
 
     def forward(self, x):
         _, (h_n, _) = self.lstm(x)     # h_n (1, N, hidden)
@@ -57,8 +52,8 @@ def main(epochs=20, batch_size=64, lr=1e-2, seed=0):
     lm.manual_seed(seed)
     x_train, y_train, x_test, y_test = load_split(seed)
     model = RowLSTM()
-    optimizer = Adam(model.parameters(), lr=lr)
-    loss_fn = CrossEntropyLoss()
+    optimizer = lm.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = lm.nn.CrossEntropyLoss()
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
