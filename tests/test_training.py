@@ -32,7 +32,8 @@ def _mlp(seed=0, dropout=0.0):
 def test_fit_on_digits_reaches_95_percent_validation_accuracy():
     x, y = _digits()
     model = _mlp()
-    model.compile(optimizer=lm.optim.Adam(model.parameters(), lr=3e-3), loss="cross_entropy", metrics=["accuracy", "f1"])
+    model.compile(optimizer=lm.optim.Adam(model.parameters(), lr=3e-3), loss="cross_entropy",
+                  metrics=["accuracy", "f1"])
     history = model.fit(x, y, batch_size=32, epochs=20, validation_split=0.2, verbose=0)
     assert history.epoch == list(range(20))
     assert set(history.history) == {"loss", "accuracy", "f1", "val_loss", "val_accuracy", "val_f1", "lr"}
