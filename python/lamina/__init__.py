@@ -4,11 +4,20 @@ The package re-exports the private compiled module ``lamina._C`` (tensors, ops, 
 adds the pieces that are structure rather than math: factories with PyTorch's signatures,
 Tensor's Python-side methods (repr, to, item, tolist), grad-mode context managers.
 """
+import os as _os
+
+# Two thread pools share the cores: Lamina's loops (OpenMP) and OpenBLAS's GEMM (pthreads). By
+# default each spins for a long time after its work, so when an op alternates between them
+# (im2col, GEMM, im2col, ...) each waits for the other's spinning thread to lose its time slice:
+# a 2-thread convolution measured 450 ms instead of 3 ms. Both must be told before they load.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # idle OpenBLAS workers sleep after 2^4 cycles
+_os.environ.setdefault("GOMP_SPINCOUNT", "10000")       # idle OpenMP workers spin ~10k times, then sleep
+
 # OpenBLAS comes from the scipy-openblas32 wheel. The installed extension finds it through its
 # rpath; importing the wheel's package first also loads it for editable installs.
-import scipy_openblas32 as _scipy_openblas32  # noqa: F401
+import scipy_openblas32 as _scipy_openblas32  # noqa: E402,F401
 
-from lamina import _C
+from lamina import _C  # noqa: E402
 from lamina._C import (  # noqa: F401
     Tensor, device, dtype, from_numpy, set_num_threads, get_num_threads, manual_seed, initial_seed,
     get_rng_state, set_rng_state,
@@ -26,7 +35,7 @@ from lamina._creation import (  # noqa: F401
 )
 from lamina.autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: F401
 from lamina import autograd, cuda, return_types  # noqa: F401
-from lamina import nn, optim, data, utils  # noqa: F401
+from lamina import nn, optim, data, utils, training  # noqa: F401
 from lamina.serialization import save, load  # noqa: F401
 
 float32 = float = dtype.float32
