@@ -16,7 +16,6 @@ import time
 import numpy as np
 
 import lamina as lm
-import lamina.training  # noqa: F401  (Module.fit, until lamina imports it itself)
 from lamina import nn
 from lamina.data.datasets import MNIST
 

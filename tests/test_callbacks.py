@@ -9,8 +9,8 @@ import os
 import numpy as np
 import pytest
 
+import lamina
 import lamina as lm
-import lamina.training  # noqa: F401
 from lamina import nn
 from lamina.training import callbacks as C
 

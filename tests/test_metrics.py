@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import lamina as lm
-import lamina.training  # noqa: F401
 from lamina.training import metrics as M
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics", reason="scikit-learn (test extra) is not installed")

@@ -4,7 +4,6 @@ parameters, a module with parameters of its own and several inputs."""
 import pytest
 
 import lamina as lm
-import lamina.training  # noqa: F401
 from lamina import nn
 
 

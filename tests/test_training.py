@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
+import lamina
 import lamina as lm
-import lamina.training  # noqa: F401
 from lamina import nn
 from lamina.data import DataLoader, TensorDataset
 from lamina.training import ModelCheckpoint, load_checkpoint, save_checkpoint

@@ -12,6 +12,7 @@
 #include "core/parallel.h"
 #include "ops/cpu/conv_kernels.h"
 #include "ops/cpu/kernels.h"
+#include "ops/cpu/layers.h"
 
 namespace lamina::cpu {
 
@@ -284,8 +285,10 @@ template <typename T> void conv_bias_backward(T* dbias, const T* dout, int64_t N
   parallel_for(0, OC, grain_for(N * L), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       double acc = 0;
-      for (int64_t n = 0; n < N; ++n)
-        for (const T *dy = dout + (n * OC + o) * L, *end = dy + L; dy < end; ++dy) acc += double(*dy);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* dy = dout + (n * OC + o) * L;
+        acc += lane_sum(L, [&](int64_t l) { return double(dy[l]); });
+      }
       dbias[o] += T(acc);
     }
   });

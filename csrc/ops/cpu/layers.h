@@ -9,6 +9,21 @@
 
 namespace lamina::cpu {
 
+// sum_{l < n} term(l) in double over 16 fixed lanes (term l into lane l % 16, combined pairwise):
+// the loop vectorises (no chain of dependent adds) and the result does not depend on the thread
+// count. Used by the per-channel sums of batch norm and the convolution bias gradient.
+template <typename F> inline double lane_sum(int64_t n, F term) {
+  constexpr int kLanes = 16;
+  double lanes[kLanes] = {};
+  int64_t l = 0;
+  for (; l + kLanes <= n; l += kLanes)
+    for (int q = 0; q < kLanes; ++q) lanes[q] += term(l + q);
+  for (int q = 0; l < n; ++l, ++q) lanes[q] += term(l);
+  for (int width = kLanes / 2; width > 0; width /= 2)
+    for (int q = 0; q < width; ++q) lanes[q] += lanes[q + width];
+  return lanes[0];
+}
+
 // --- linear.cpp: inp (N, IC), weight (OC, IC), bias (OC,), out (N, OC); GEMM via cpu::gemm ---
 // out[n, :] = bias, row by row (the GEMM then adds inp @ weight^T with beta = 1).
 template <typename T> void linear_bias_rows(T* out, const T* bias, int64_t N, int64_t OC);

@@ -25,12 +25,16 @@ void batch_norm_stats(T* mean, T* rstd, T* running_mean, T* running_var, const T
   const int64_t M = N * L;
   parallel_for(0, C, grain_for(M), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
-      double s = 0;
-      for (int64_t n = 0; n < N; ++n)
-        for (const T* x = inp + (n * C + c) * L; x < inp + (n * C + c + 1) * L; ++x) s += double(*x);
-      double mu = s / double(M), ss = 0;
-      for (int64_t n = 0; n < N; ++n)
-        for (const T* x = inp + (n * C + c) * L; x < inp + (n * C + c + 1) * L; ++x) ss += (double(*x) - mu) * (double(*x) - mu);
+      double s = 0, ss = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const T* x = inp + (n * C + c) * L;
+        s += lane_sum(L, [&](int64_t l) { return double(x[l]); });
+      }
+      const double mu = s / double(M);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* x = inp + (n * C + c) * L;
+        ss += lane_sum(L, [&](int64_t l) { return (double(x[l]) - mu) * (double(x[l]) - mu); });
+      }
       double var = ss / double(M);
       mean[c] = T(mu);
       rstd[c] = T(1.0 / std::sqrt(var + eps));
@@ -65,36 +69,36 @@ void batch_norm_forward(T* out, const T* inp, const T* mean, const T* rstd, cons
 }
 
 // training: dx = w rstd / M (M dy - sum dy - xhat sum(dy xhat)) per channel; eval: dx = w rstd dy.
-// dweight[c] += sum dy xhat, dbias[c] += sum dy.
+// dweight[c] += sum dy xhat, dbias[c] += sum dy. The sums run in double; dx, affine in dy and
+// x - mean per channel, is then evaluated in T: dx = k dy + a (x - mean) + b with k = w rstd,
+// a = -k rstd mean(dy xhat), b = -k mean(dy) (x - mean first, so a large mean cancels exactly).
 template <typename T>
 void batch_norm_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* mean, const T* rstd,
                          const T* weight, int64_t N, int64_t C, int64_t L, bool training) {
   const int64_t M = N * L;
   parallel_for(0, C, grain_for(M), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
-      double mu = double(mean[c]), r = double(rstd[c]);
-      double sum_dy = 0, sum_dy_xhat = 0;
+      const double mu = double(mean[c]), r = double(rstd[c]);
+      double sum_dy = 0, sum_dy_xmu = 0;
       for (int64_t n = 0; n < N; ++n) {
         const T* x = inp + (n * C + c) * L;
         const T* dy = dout + (n * C + c) * L;
-        for (int64_t l = 0; l < L; ++l) {
-          sum_dy += double(dy[l]);
-          sum_dy_xhat += double(dy[l]) * (double(x[l]) - mu) * r;
-        }
+        sum_dy += lane_sum(L, [&](int64_t l) { return double(dy[l]); });
+        sum_dy_xmu += lane_sum(L, [&](int64_t l) { return double(dy[l]) * (double(x[l]) - mu); });
       }
+      const double sum_dy_xhat = sum_dy_xmu * r;
       if (dweight) dweight[c] += T(sum_dy_xhat);
       if (dbias) dbias[c] += T(sum_dy);
       if (!dinp) continue;
-      double k = (weight ? double(weight[c]) : 1.0) * r;
-      double mean_dy = training ? sum_dy / double(M) : 0.0, mean_dy_xhat = training ? sum_dy_xhat / double(M) : 0.0;
+      const double k = (weight ? double(weight[c]) : 1.0) * r;
+      const double mean_dy = training ? sum_dy / double(M) : 0.0, mean_dy_xhat = training ? sum_dy_xhat / double(M) : 0.0;
+      const double a = -k * r * mean_dy_xhat;
+      const T dy_scale = T(k), x_scale = T(a), shift = T(-k * mean_dy), mean_c = mean[c];
       for (int64_t n = 0; n < N; ++n) {
         const T* x = inp + (n * C + c) * L;
         const T* dy = dout + (n * C + c) * L;
         T* dx = dinp + (n * C + c) * L;
-        for (int64_t l = 0; l < L; ++l) {
-          double xhat = (double(x[l]) - mu) * r;
-          dx[l] = T(k * (double(dy[l]) - mean_dy - xhat * mean_dy_xhat));
-        }
+        for (int64_t l = 0; l < L; ++l) dx[l] = dy_scale * dy[l] + x_scale * (x[l] - mean_c) + shift;
       }
     }
   });

@@ -48,6 +48,7 @@ class History(Callback):
         try:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
             from matplotlib.figure import Figure
+            from matplotlib.ticker import MaxNLocator
         except ImportError:
             raise ImportError("History.plot needs matplotlib, which is not installed: pip install lamina[plot] "
                               "(or pip install matplotlib)") from None
@@ -67,6 +68,7 @@ class History(Callback):
                 if name in self.history:
                     ax.plot(epochs, self.history[name], style, marker="o", markersize=3, label=name)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(key)
             ax.grid(True, alpha=0.3)
             ax.legend()
