@@ -5,9 +5,10 @@
 //    input channel per group (depthwise), where a GEMM would have K = KH KW;
 //  - im2col + GEMM per group otherwise. The batch runs in chunks of B images, so the column
 //    buffer (C KH KW, B, OH OW) stays bounded; 1x1 stride-1 convolutions skip im2col (the input
-//    image is already the column matrix). GEMMs run outside any parallel region.
+//    image is already the column matrix); stride-1 'same'-width convolutions move each plane of
+//    im2col/col2im as one shifted run. GEMMs run outside any parallel region; scratch buffers come
+//    from the caching host allocator.
 #include <algorithm>
-#include <memory>
 
 #include "core/parallel.h"
 #include "ops/cpu/conv_kernels.h"
@@ -19,7 +20,7 @@ namespace lamina::cpu {
 namespace {
 
 constexpr int64_t kColumnBudget = int64_t(1) << 21;  // elements of the column buffer (8 MB float)
-constexpr int64_t kMinGemmWidth = 512;                // chunk images until a GEMM is this wide
+constexpr int64_t kMinGemmWidth = 256;                // chunk images until a GEMM is this wide
 constexpr int64_t kGrain = 16384;                     // elements of work per parallel task
 
 int64_t grain_for(int64_t work_per_item) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(work_per_item, 1)); }
@@ -136,15 +137,48 @@ template <typename T> void direct_backward_weight(T* dweight, const T* dout, con
 
 // --- im2col + GEMM ---
 
-// dst[j] = src[j] and dst[j] += src[j] for j in [lo, hi): the stride-1 rows of im2col and col2im.
-// Rows are short (OW, often < 64), so an inline vector loop beats a call to memmove.
-template <typename T> void copy_row(T* __restrict dst, const T* __restrict src, int64_t lo, int64_t hi) {
-#pragma omp simd
-  for (int64_t j = lo; j < hi; ++j) dst[j] = src[j];
-}
+// dst[j] += src[j] for j in [lo, hi): the stride-1 rows of col2im (vectorised inline).
 template <typename T> void add_row(T* __restrict dst, const T* __restrict src, int64_t lo, int64_t hi) {
 #pragma omp simd
   for (int64_t j = lo; j < hi; ++j) dst[j] += src[j];
+}
+
+// Stride 1 with OW = W (padding 'same' along W): output rows and input rows have the same length.
+bool shifted_rows(const ConvShape& s) { return s.sh == 1 && s.sw == 1 && s.OW == s.W; }
+
+// Planes of im2col and col2im where shifted_rows(s): output row i reads input row i + hoff, so
+// col[q] = x[q + delta], delta = hoff W + woff, over the valid rows q in [hr.lo W, hr.hi W) is
+// one shifted contiguous run (clipped to the plane: [lo, hi)). The |woff| entries per row that
+// the run takes from a neighbouring row (columns j outside wr) are zeroed separately.
+struct ShiftedRun {
+  int64_t delta, lo, hi;
+};
+ShiftedRun shifted_run(int64_t hoff, int64_t woff, Range hr, const ConvShape& s) {
+  const int64_t delta = hoff * s.W + woff, lo = std::min(s.OH * s.W, std::max(hr.lo * s.W, -delta));
+  return {delta, lo, std::max(lo, std::min(hr.hi * s.W, s.H * s.W - delta))};
+}
+template <typename T> void zero_wrapped_columns(T* col, Range hr, Range wr, int64_t W) {
+  for (int64_t j = 0; j < W; ++j)
+    if (j < wr.lo || j >= wr.hi)
+      for (int64_t i = hr.lo; i < hr.hi; ++i) col[i * W + j] = T(0);
+}
+
+// im2col of one plane: one copy, zeros around it and in the wrapped columns.
+template <typename T>
+void im2col_shifted_plane(T* col, const T* x, int64_t hoff, int64_t woff, Range hr, Range wr, const ConvShape& s) {
+  const ShiftedRun run = shifted_run(hoff, woff, hr, s);
+  std::fill(col, col + run.lo, T(0));
+  std::copy(x + run.lo + run.delta, x + run.hi + run.delta, col + run.lo);
+  std::fill(col + run.hi, col + s.OH * s.W, T(0));
+  zero_wrapped_columns(col, hr, wr, s.W);
+}
+
+// col2im of one plane: the wrapped columns of col (scratch) zeroed, then one run of adds.
+template <typename T>
+void col2im_shifted_plane(T* dx, T* col, int64_t hoff, int64_t woff, Range hr, Range wr, const ConvShape& s) {
+  const ShiftedRun run = shifted_run(hoff, woff, hr, s);
+  zero_wrapped_columns(col, hr, wr, s.W);
+  add_row(dx + run.lo + run.delta, col + run.lo, 0, run.hi - run.lo);
 }
 
 // cols (C KH KW, B, OH OW) from inp (B, C, H, W), written:
@@ -158,12 +192,16 @@ template <typename T> void im2col(T* cols, const T* inp, int64_t B, const ConvSh
       for (int64_t b = 0; b < B; ++b) {
         T* col = cols + (r * B + b) * L;
         const T* x = inp + (b * s.C + c) * s.H * s.W;
+        if (shifted_rows(s)) {
+          im2col_shifted_plane(col, x, kh * s.dh - s.ph, woff, hr, wr, s);
+          continue;
+        }
         std::fill(col, col + hr.lo * s.OW, T(0));
         for (int64_t i = hr.lo; i < hr.hi; ++i) {
           T* crow = col + i * s.OW;
           const T* xrow = x + (i * s.sh + kh * s.dh - s.ph) * s.W;
           std::fill(crow, crow + wr.lo, T(0));
-          if (s.sw == 1) copy_row(crow, xrow + woff, wr.lo, wr.hi);
+          if (s.sw == 1) std::copy(xrow + wr.lo + woff, xrow + wr.hi + woff, crow + wr.lo);
           else for (int64_t j = wr.lo; j < wr.hi; ++j) crow[j] = xrow[j * s.sw + woff];
           std::fill(crow + wr.hi, crow + s.OW, T(0));
         }
@@ -175,7 +213,8 @@ template <typename T> void im2col(T* cols, const T* inp, int64_t B, const ConvSh
 
 // dinp (B, C, H, W), written: each column entry added back onto the input position im2col read
 // it from (im2col's adjoint). One task per (b, c) plane, so no two tasks write the same place.
-template <typename T> void col2im(T* dinp, const T* cols, int64_t B, const ConvShape& s) {
+// cols is scratch: the shifted-row path zeroes its entries that would wrap onto a neighbouring row.
+template <typename T> void col2im(T* dinp, T* cols, int64_t B, const ConvShape& s) {
   int64_t KK = s.KH * s.KW, L = s.OH * s.OW, HW = s.H * s.W;
   parallel_for(0, B * s.C, grain_for(KK * L), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -187,7 +226,11 @@ template <typename T> void col2im(T* dinp, const T* cols, int64_t B, const ConvS
         for (int64_t kw = 0; kw < s.KW; ++kw) {
           int64_t woff = kw * s.dw - s.pw;
           Range wr = valid_outputs(woff, s.sw, s.W, s.OW);
-          const T* col = cols + ((c * KK + kh * s.KW + kw) * B + b) * L;
+          T* col = cols + ((c * KK + kh * s.KW + kw) * B + b) * L;
+          if (shifted_rows(s)) {
+            col2im_shifted_plane(dx, col, kh * s.dh - s.ph, woff, hr, wr, s);
+            continue;
+          }
           for (int64_t i = hr.lo; i < hr.hi; ++i) {
             T* dxrow = dx + (i * s.sh + kh * s.dh - s.ph) * s.W;
             const T* crow = col + i * s.OW;
@@ -212,8 +255,6 @@ template <typename T> void swap_outer(T* dst, const T* src, int64_t B, int64_t R
   });
 }
 
-template <typename T> std::unique_ptr<T[]> buffer(int64_t n) { return std::unique_ptr<T[]>(n > 0 ? new T[size_t(n)] : nullptr); }
-
 }  // namespace
 
 // Per chunk of B images and per group g (Cg = C / groups input and OCg = OC / groups output
@@ -225,8 +266,8 @@ template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight,
   int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups, K = Cg * s.KH * s.KW, L = s.OH * s.OW;
   int64_t B = chunk_images(s);
   bool pointwise = is_pointwise(s);
-  auto cols = buffer<T>(pointwise ? 0 : s.C * s.KH * s.KW * B * L);
-  auto ychunk = buffer<T>(B > 1 ? s.OC * B * L : 0);
+  auto cols = scratch<T>(pointwise ? 0 : s.C * s.KH * s.KW * B * L);
+  auto ychunk = scratch<T>(B > 1 ? s.OC * B * L : 0);
   for (int64_t n0 = 0; n0 < s.N; n0 += B) {
     int64_t nb = std::min(B, s.N - n0), ld = nb * L;
     const T* x = inp + n0 * s.C * s.H * s.W;
@@ -260,9 +301,9 @@ void conv2d_backward(T* dinp, T* dweight, const T* dout, const T* inp, const T* 
   int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups, K = Cg * s.KH * s.KW, L = s.OH * s.OW;
   int64_t B = chunk_images(s);
   bool pointwise = is_pointwise(s);
-  auto cols = buffer<T>(pointwise ? 0 : s.C * s.KH * s.KW * B * L);
-  auto dychunk = buffer<T>(B > 1 ? s.OC * B * L : 0);
-  auto dweight_t = buffer<T>(dweight ? s.groups * K * OCg : 0);
+  auto cols = scratch<T>(pointwise ? 0 : s.C * s.KH * s.KW * B * L);
+  auto dychunk = scratch<T>(B > 1 ? s.OC * B * L : 0);
+  auto dweight_t = scratch<T>(dweight ? s.groups * K * OCg : 0);
   for (int64_t n0 = 0; n0 < s.N; n0 += B) {
     int64_t nb = std::min(B, s.N - n0), ld = nb * L;
     const T* dy = dout + n0 * s.OC * L;

@@ -4,11 +4,11 @@
 // vectorised over the H units of a row. Shapes and saved buffers are documented in
 // cpu/rnn_kernels.h.
 #include <algorithm>
-#include <memory>
 #include <vector>
 
 #include "core/parallel.h"
 #include "ops/cpu/kernels.h"
+#include "ops/cpu/layers.h"
 #include "ops/cpu/rnn_kernels.h"
 #include "ops/rnn_math.h"
 
@@ -38,9 +38,6 @@ template <typename T> void fill_rows(T* out, const T* a, const T* b, int64_t row
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = b ? a[c] + b[c] : a[c];
 }
-
-// An uninitialised buffer of n elements (each kernel below writes its scratch before reading it).
-template <typename T> std::unique_ptr<T[]> scratch(int64_t n) { return std::unique_ptr<T[]>(new T[size_t(n)]); }
 
 // The k-th step in processing order.
 int64_t step_at(const RnnSizes& s, int64_t k) { return s.reverse ? s.steps() - 1 - k : k; }
@@ -137,7 +134,7 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
   const bool relu = s.mode == RnnMode::RnnRelu, projected = s.projected(), gru = s.mode == RnnMode::Gru;
   const bool bias = w.b_ih != nullptr;
   const std::vector<int64_t> offsets = step_offsets(s);
-  std::unique_ptr<T[]> xproj = scratch<T>(total * GH), hproj = scratch<T>(s.N * GH);
+  Scratch<T> xproj = scratch<T>(total * GH), hproj = scratch<T>(s.N * GH);
   if (bias) fill_rows<T>(xproj.get(), w.b_ih, gru ? nullptr : w.b_hh, total, GH);
   gemm<T>(false, true, total, GH, I, T(1), x, I, w.w_ih, I, bias ? T(1) : T(0), xproj.get(), GH);
 
@@ -177,8 +174,8 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
   const std::vector<int64_t> offsets = step_offsets(s);
   // dgi: gradient of the pre-activations through W_ih (and b_ih); dgh: through W_hh (and b_hh),
   // the same buffer except for the GRU. dh_all: the gradient of each step's projected state.
-  std::unique_ptr<T[]> dgi = scratch<T>(total * GH), dgh_gru = scratch<T>(gru ? total * GH : 0);
-  std::unique_ptr<T[]> dh_all = scratch<T>(projected ? total * P : 0), dm_proj = scratch<T>(projected ? s.N * H : 0);
+  Scratch<T> dgi = scratch<T>(total * GH), dgh_gru = scratch<T>(gru ? total * GH : 0);
+  Scratch<T> dh_all = scratch<T>(projected ? total * P : 0), dm_proj = scratch<T>(projected ? s.N * H : 0);
   T* dgh = gru ? dgh_gru.get() : dgi.get();
 
   for (int64_t k = s.steps() - 1; k >= 0; --k) {
