@@ -348,7 +348,7 @@ template <typename T> void conv_bias_backward(T* dbias, const T* dout, int64_t N
       double acc = 0;
       for (int64_t n = 0; n < N; ++n) {
         const T* dy = dout + (n * OC + o) * L;
-        acc += lane_sum(L, [&](int64_t l) { return double(dy[l]); });
+        acc += lane_sum<double>(L, [&](int64_t l) { return double(dy[l]); });
       }
       dbias[o] += T(acc);
     }

@@ -4,41 +4,11 @@
 // Optional parameters (weight, bias, running stats) are null pointers when absent.
 #pragma once
 #include <cstdint>
-#include <memory>
-
 #include "core/allocator.h"
 #include "core/random.h"
+#include "ops/cpu/loops.h"
 
 namespace lamina::cpu {
-
-// Scratch memory of a kernel (column buffers, projections) from the caching host allocator: a
-// training step asks for the same sizes every step, and memory from new/malloc of this size
-// comes from mmap and page-faults back in on every call. n <= 0 gives a null buffer.
-template <typename T> struct ScratchFree {
-  size_t bytes;
-  void operator()(T* p) const { host_free(p, bytes); }
-};
-template <typename T> using Scratch = std::unique_ptr<T[], ScratchFree<T>>;
-template <typename T> Scratch<T> scratch(int64_t n) {
-  if (n <= 0) return Scratch<T>(nullptr, ScratchFree<T>{0});
-  size_t bytes = size_t(n) * sizeof(T);
-  return Scratch<T>(static_cast<T*>(host_alloc(bytes)), ScratchFree<T>{bytes});
-}
-
-// sum_{l < n} term(l) in double over 16 fixed lanes (term l into lane l % 16, combined pairwise):
-// the loop vectorises (no chain of dependent adds) and the result does not depend on the thread
-// count. Used by the per-channel sums of batch norm and the convolution bias gradient.
-template <typename F> inline double lane_sum(int64_t n, F term) {
-  constexpr int kLanes = 16;
-  double lanes[kLanes] = {};
-  int64_t l = 0;
-  for (; l + kLanes <= n; l += kLanes)
-    for (int q = 0; q < kLanes; ++q) lanes[q] += term(l + q);
-  for (int q = 0; l < n; ++l, ++q) lanes[q] += term(l);
-  for (int width = kLanes / 2; width > 0; width /= 2)
-    for (int q = 0; q < width; ++q) lanes[q] += lanes[q + width];
-  return lanes[0];
-}
 
 // --- linear.cpp: inp (N, IC), weight (OC, IC), bias (OC,), out (N, OC); GEMM via cpu::gemm ---
 // out[n, :] = bias, row by row (the GEMM then adds inp @ weight^T with beta = 1).

@@ -14,6 +14,21 @@ namespace lamina::cpu {
 
 inline constexpr int64_t kElementwiseGrain = 32768;
 
+// sum_{l < n} term(l) in A over 16 fixed lanes (term l into lane l % 16, combined pairwise): the
+// loop vectorises (no chain of dependent adds) and the result does not depend on how callers split
+// their work across threads. Used by full-row sums, batch-norm statistics and bias gradients.
+template <typename A, typename F> inline A lane_sum(int64_t n, F term) {
+  constexpr int kLanes = 16;
+  A lanes[kLanes] = {};
+  int64_t l = 0;
+  for (; l + kLanes <= n; l += kLanes)
+    for (int q = 0; q < kLanes; ++q) lanes[q] += term(l + q);
+  for (int q = 0; l < n; ++l, ++q) lanes[q] += term(l);
+  for (int width = kLanes / 2; width > 0; width /= 2)
+    for (int q = 0; q < width; ++q) lanes[q] += lanes[q + width];
+  return lanes[0];
+}
+
 template <size_t N, typename F>
 void strided_loop(const Shape& shape, const std::array<Shape, N>& strides, int64_t grain, const F& f) {
   // Merge dims: drop size-1 dims, join d-1 and d when every operand steps through them as one.

@@ -33,14 +33,14 @@ void batch_norm_stats(T* mean, T* rstd, T* running_mean, T* running_var, const T
     for (int64_t n = 0; n < N; ++n)
       for (int64_t c = b; c < e; ++c) {
         const T* x = inp + (n * C + c) * L;
-        mu[size_t(c)] += lane_sum(L, [&](int64_t l) { return double(x[l]); });
+        mu[size_t(c)] += lane_sum<double>(L, [&](int64_t l) { return double(x[l]); });
       }
     for (int64_t c = b; c < e; ++c) mu[size_t(c)] /= double(M);
     for (int64_t n = 0; n < N; ++n)
       for (int64_t c = b; c < e; ++c) {
         const T* x = inp + (n * C + c) * L;
         const double m = mu[size_t(c)];
-        squares[size_t(c)] += lane_sum(L, [&](int64_t l) { return (double(x[l]) - m) * (double(x[l]) - m); });
+        squares[size_t(c)] += lane_sum<double>(L, [&](int64_t l) { return (double(x[l]) - m) * (double(x[l]) - m); });
       }
     for (int64_t c = b; c < e; ++c) {
       const double m = mu[size_t(c)], ss = squares[size_t(c)];
@@ -93,8 +93,8 @@ void batch_norm_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* 
         const T* x = inp + (n * C + c) * L;
         const T* dy = dout + (n * C + c) * L;
         const double mu = double(mean[c]);
-        sum_dy[size_t(c)] += lane_sum(L, [&](int64_t l) { return double(dy[l]); });
-        sum_dy_xmu[size_t(c)] += lane_sum(L, [&](int64_t l) { return double(dy[l]) * (double(x[l]) - mu); });
+        sum_dy[size_t(c)] += lane_sum<double>(L, [&](int64_t l) { return double(dy[l]); });
+        sum_dy_xmu[size_t(c)] += lane_sum<double>(L, [&](int64_t l) { return double(dy[l]) * (double(x[l]) - mu); });
       }
     for (int64_t c = b; c < e; ++c) {
       const double r = double(rstd[c]), sum_dy_xhat = sum_dy_xmu[size_t(c)] * r;

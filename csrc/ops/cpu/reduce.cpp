@@ -6,27 +6,19 @@
 
 #include "core/parallel.h"
 #include "ops/cpu/kernels.h"
+#include "ops/cpu/loops.h"
 
 namespace lamina::cpu {
 
 template <typename T> using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
-// A row (inner == 1) is summed in fixed chunks of kSumChunk elements, each into kSumLanes
-// accumulators (element r goes to lane r % kSumLanes, so the loop vectorises), and the chunk sums
-// are added in order. The chunks are the unit of parallel work, so a long row is split across
-// threads and the result is the same at any thread count.
+// A row (inner == 1) is summed in fixed chunks of kSumChunk elements, each with lane_sum, and the
+// chunk sums are added in order. The chunks are the unit of parallel work, so a long row is split
+// across threads and the result is the same at any thread count.
 constexpr int64_t kSumChunk = 8192;
-constexpr int kSumLanes = 16;
 
 template <typename T, typename A> A chunk_sum(const T* p, int64_t n) {
-  A lanes[kSumLanes] = {};
-  int64_t r = 0;
-  for (; r + kSumLanes <= n; r += kSumLanes)
-    for (int l = 0; l < kSumLanes; ++l) lanes[l] += A(p[r + l]);
-  for (int l = 0; r < n; ++r, ++l) lanes[l] += A(p[r]);
-  for (int width = kSumLanes / 2; width > 0; width /= 2)  // pairwise, fixed order
-    for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
-  return lanes[0];
+  return lane_sum<A>(n, [p](int64_t r) { return A(p[r]); });
 }
 
 template <typename T> void sum(T* out, const T* inp, int64_t outer, int64_t R, int64_t inner) {
