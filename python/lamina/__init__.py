@@ -9,7 +9,8 @@ import os as _os
 # Two thread pools share the cores: Lamina's loops (OpenMP) and OpenBLAS's GEMM (pthreads). By
 # default each spins for a long time after its work, so when an op alternates between them
 # (im2col, GEMM, im2col, ...) each waits for the other's spinning thread to lose its time slice:
-# a 2-thread convolution measured 450 ms instead of 3 ms. Both must be told before they load.
+# a CNN training step at 2 threads took 4 s instead of 0.1 s (bench/thread_pools.py). Both must be
+# told before they load.
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "14")  # idle OpenBLAS workers sleep after 2^14 cycles
 _os.environ.setdefault("GOMP_SPINCOUNT", "10000")       # idle OpenMP workers spin ~10k times, then sleep
 
