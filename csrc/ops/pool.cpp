@@ -130,12 +130,14 @@ struct MaxPoolBackward : Node {
   }
 };
 
-struct AvgPoolBackward : Node {
+// The backward of an op that maps each (H, W) plane through one plan per axis (average pooling,
+// gather2d, lerp2d): dx (P, H, W) = Kernel's backward of g, written.
+template <typename Axis, typename Kernel> struct PlaneBackward : Node {
   const char* node_name;
   Shape input_shape;
   int64_t P, H, W;
-  cpu::PoolAxis ah, aw;
-  AvgPoolBackward(const char* n, Shape s, int64_t p, int64_t h, int64_t w, cpu::PoolAxis a, cpu::PoolAxis b)
+  Axis ah, aw;
+  PlaneBackward(const char* n, Shape s, int64_t p, int64_t h, int64_t w, Axis a, Axis b)
       : node_name(n), input_shape(std::move(s)), P(p), H(h), W(w), ah(std::move(a)), aw(std::move(b)) {}
   const char* name() const override { return node_name; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
@@ -144,11 +146,33 @@ struct AvgPoolBackward : Node {
     Tensor dx = Tensor::empty(input_shape, g.dtype());
     dispatch_float(g.dtype(), name(), [&](auto tag) {
       using T = typename decltype(tag)::type;
-      cpu::avg_pool2d_backward<T>(dx.data<T>(), g.data<T>(), P, H, W, ah, aw);
+      Kernel{}(dx.data<T>(), g.data<T>(), P, H, W, ah, aw);
     });
     return {dx};
   }
 };
+
+struct AvgPoolKernel {
+  template <typename T, typename A>
+  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const A& ah, const A& aw) const {
+    cpu::avg_pool2d_backward<T>(dx, g, P, H, W, ah, aw);
+  }
+};
+struct GatherKernel {
+  template <typename T, typename A>
+  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const A& ah, const A& aw) const {
+    cpu::gather2d_backward<T>(dx, g, P, H, W, ah, aw);
+  }
+};
+struct LerpKernel {
+  template <typename T, typename A>
+  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const A& ah, const A& aw) const {
+    cpu::lerp2d_backward<T>(dx, g, P, H, W, ah, aw);
+  }
+};
+using AvgPoolBackward = PlaneBackward<cpu::PoolAxis, AvgPoolKernel>;
+using GatherBackward = PlaneBackward<std::vector<int64_t>, GatherKernel>;
+using LerpBackward = PlaneBackward<cpu::LerpAxis, LerpKernel>;
 
 std::pair<Tensor, Tensor> max_pool_impl(const char* op, const char* node_name, const Tensor& input, const Planes& p,
                                         int S, const cpu::PoolAxis& ah, const cpu::PoolAxis& aw) {
@@ -248,25 +272,6 @@ std::array<int64_t, 2> adaptive_size(const char* op, const std::vector<int64_t>&
 
 // --- interpolation and padding ---
 
-struct GatherBackward : Node {
-  const char* node_name;
-  Shape input_shape;
-  int64_t P, H, W;
-  std::vector<int64_t> hmap, wmap;
-  GatherBackward(const char* n, Shape s, int64_t p, int64_t h, int64_t w, std::vector<int64_t> hm, std::vector<int64_t> wm)
-      : node_name(n), input_shape(std::move(s)), P(p), H(h), W(w), hmap(std::move(hm)), wmap(std::move(wm)) {}
-  const char* name() const override { return node_name; }
-  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
-    if (!grads[0].defined()) return {Tensor()};
-    Tensor g = contiguous(grads[0]);
-    Tensor dx = Tensor::empty(input_shape, g.dtype());
-    dispatch_float(g.dtype(), name(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      cpu::gather2d_backward<T>(dx.data<T>(), g.data<T>(), P, H, W, hmap, wmap);
-    });
-    return {dx};
-  }
-};
 
 // out[p, i, j] = input[p, hmap[i], wmap[j]] (fill where a map is -1); out_shape ends in the maps' sizes.
 Tensor gather2d(const char* op, const char* node_name, const Tensor& input, const Shape& out_shape, int64_t P,
@@ -283,25 +288,6 @@ Tensor gather2d(const char* op, const char* node_name, const Tensor& input, cons
   return out;
 }
 
-struct LerpBackward : Node {
-  const char* node_name;
-  Shape input_shape;
-  int64_t P, H, W;
-  cpu::LerpAxis ah, aw;
-  LerpBackward(const char* n, Shape s, int64_t p, int64_t h, int64_t w, cpu::LerpAxis a, cpu::LerpAxis b)
-      : node_name(n), input_shape(std::move(s)), P(p), H(h), W(w), ah(std::move(a)), aw(std::move(b)) {}
-  const char* name() const override { return node_name; }
-  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
-    if (!grads[0].defined()) return {Tensor()};
-    Tensor g = contiguous(grads[0]);
-    Tensor dx = Tensor::empty(input_shape, g.dtype());
-    dispatch_float(g.dtype(), name(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      cpu::lerp2d_backward<T>(dx.data<T>(), g.data<T>(), P, H, W, ah, aw);
-    });
-    return {dx};
-  }
-};
 
 // Nearest source index along one axis (PyTorch's nearest_idx, in float): floor(o in / out), or
 // floor(o / scale_factor) when a scale factor is given. PyTorch's 2-d kernel (exact_sizes) takes
