@@ -32,6 +32,20 @@ def _scalar(x):
     return x.item() if isinstance(x, Tensor) else float(x)
 
 
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def _check_hyperparameters(**values):
+    """PyTorch's constructor checks, in the order given: a tensor lr must have one element, and
+    every value must be non-negative (ValueError "Invalid learning rate: -1.0",
+    "Invalid momentum value: -1.0", ...)."""
+    for name, value in values.items():
+        if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
+
+
 class Optimizer:
     """Base class of all optimizers. params: an iterable of tensors, of (name, tensor) pairs, or of
     dicts (parameter groups, each with a "params" entry and optional per-group options)."""

@@ -6,7 +6,7 @@ torch.optim.SGD; the update of a group is one fused C++ call (lamina._C.sgd_step
     p -= lr (g + momentum buf if nesterov else buf)        (without momentum: p -= lr g)
 """
 from lamina import _C
-from lamina.optim.optimizer import Optimizer, _scalar
+from lamina.optim.optimizer import Optimizer, _check_hyperparameters, _scalar
 
 __all__ = ["SGD"]
 
@@ -14,12 +14,7 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_hyperparameters(lr=lr, momentum=momentum, weight_decay=weight_decay)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
                         fused=fused)
