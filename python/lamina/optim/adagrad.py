@@ -31,13 +31,6 @@ class Adagrad(Optimizer):
         state["step"] = lamina.tensor(0.0)
         state["sum"] = lamina.full_like(p, float(group["initial_accumulator_value"]))
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
 
     def step(self, closure=None):
         """One Adagrad step over every group (parameters without a gradient are skipped)."""

@@ -69,8 +69,12 @@ class Optimizer:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
     def __setstate__(self, state):
+        """Takes state and param_groups (load_state_dict); an option missing from a group of an
+        older state dict takes this optimizer's default."""
         self.__dict__.update(state)
-        self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self.defaults.items():
+                group.setdefault(key, value)
 
     def __repr__(self):
         format_string = self.__class__.__name__ + " ("
