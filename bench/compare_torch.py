@@ -1,4 +1,4 @@
-"""Training steps of the reference models in Lamina and PyTorch, side by side.
+"""Training steps (and a training epoch) of the reference models in Lamina and PyTorch, side by side.
 
     python bench/compare_torch.py                      # every case, 1 and 2 threads
     python bench/compare_torch.py --cases mlp_b128 --threads 1
@@ -6,7 +6,9 @@
 Each case runs in a fresh process that builds the same model in both libraries (PyTorch gets
 Lamina's initial weights), then times blocks of steps alternating between the two, so that
 machine noise falls on both sides alike. A step is forward + loss + backward + optimizer step on
-synthetic data; an inference case times a no-grad forward in eval mode. Each case runs twice:
+synthetic data; an inference case times a no-grad forward in eval mode; the epoch case times one
+pass over 60,000 synthetic MNIST-shaped samples with the README demo's network, as each library's
+users write it (Lamina: model.fit; PyTorch: a DataLoader loop), three epochs per side. Each case runs twice:
 PyTorch with glibc's malloc tuned (its best figure; the issue's reference) and with the default
 malloc. Peak memory (ru_maxrss) comes from one more fresh process per library that imports only
 that library and runs its steps alone. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which this
@@ -38,7 +40,9 @@ CASES = {
     "gru_b32": ("gru", 32, "adam", "train"),
     "mlp_infer_b1": ("mlp", 1, None, "infer"),
     "lenet_infer_b1": ("lenet", 1, None, "infer"),
+    "mnist_epoch": ("mnist_cnn", 128, "adam", "epoch"),
 }
+EPOCH_SAMPLES = 60000  # an "epoch" case times one pass over this many synthetic samples
 
 
 # The reference models, each built from a library's nn namespace (lamina.nn or torch.nn), so
@@ -64,6 +68,13 @@ def build_cifar_cnn(nn):
                          nn.Linear(128, 10))
 
 
+def build_mnist_cnn(nn):
+    """The README demo's network (examples/mnist_cnn.py): conv3(16)-pool-conv3(32)-pool-128-10."""
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
 def build_recurrent(nn, cell):
     """cell(32 -> 128) over (N, 50, 32), batch first; a linear head on the last step's output."""
     class SequenceClassifier(nn.Module):
@@ -83,6 +94,7 @@ MODELS = {
     "mlp": (build_mlp, (784,), 10),
     "lenet": (build_lenet, (1, 28, 28), 10),
     "cifar_cnn": (build_cifar_cnn, (3, 32, 32), 10),
+    "mnist_cnn": (build_mnist_cnn, (1, 28, 28), 10),
     "lstm": (lambda nn: build_recurrent(nn, "LSTM"), (50, 32), 10),
     "gru": (lambda nn: build_recurrent(nn, "GRU"), (50, 32), 10),
 }
@@ -97,9 +109,10 @@ def make_optimizer(lib, name, params):
 
 
 def make_step(lib, model, case, x, y):
-    """The timed callable: a training step (forward, loss, backward, optimizer step) or a
-    forward without grad in eval mode."""
-    _, _, opt_name, mode = CASES[case]
+    """The timed callable: a training step (forward, loss, backward, optimizer step), a forward
+    without grad in eval mode, or a training epoch as each library's users write it: Lamina's
+    fit (the README demo's call, with its accuracy metric), PyTorch's DataLoader loop."""
+    _, batch, opt_name, mode = CASES[case]
     xb, yb = lib.tensor(x), lib.tensor(y)
     if mode == "infer":
         model.eval()
@@ -109,6 +122,19 @@ def make_step(lib, model, case, x, y):
                 model(xb)
         return run
     opt = make_optimizer(lib, opt_name, model.parameters())
+    if mode == "epoch" and lib.__name__ == "lamina":
+        model.compile(optimizer=opt, loss="cross_entropy", metrics=["accuracy"])
+        return lambda: model.fit(xb, yb, batch_size=batch, epochs=1, verbose=0)
+    if mode == "epoch":
+        loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(xb, yb), batch_size=batch, shuffle=True)
+
+        def run():
+            for xs, ys in loader:
+                loss = lib.nn.functional.cross_entropy(model(xs), ys)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        return run
 
     def run():
         loss = lib.nn.functional.cross_entropy(model(xb), yb)
@@ -120,10 +146,18 @@ def make_step(lib, model, case, x, y):
 
 def synthetic_batch(case):
     import numpy as np
-    model_name, batch, _, _ = CASES[case]
+    model_name, batch, _, mode = CASES[case]
     _, in_shape, classes = MODELS[model_name]
+    batch = EPOCH_SAMPLES if mode == "epoch" else batch
     rng = np.random.default_rng(0)
     return rng.standard_normal((batch,) + in_shape).astype(np.float32), rng.integers(0, classes, batch)
+
+
+def timing_plan(case, blocks, steps):
+    """(blocks, steps per block, warm-up steps): an epoch case times one epoch per block."""
+    if CASES[case][3] == "epoch":
+        return min(blocks, 3), 1, 1
+    return blocks, steps, max(3, steps // 4)
 
 
 def worker(case, threads, blocks, steps):
@@ -143,8 +177,9 @@ def worker(case, threads, blocks, steps):
             th_params[name].copy_(torch.from_numpy(p.detach().numpy().copy()))
     x, y = synthetic_batch(case)
     sides = {"lamina": make_step(lm, lm_model, case, x, y), "torch": make_step(torch, th_model, case, x, y)}
-    for run in sides.values():  # warm up
-        for _ in range(max(3, steps // 4)):
+    blocks, steps, warmup = timing_plan(case, blocks, steps)
+    for run in sides.values():
+        for _ in range(warmup):
             run()
     times = {name: [] for name in sides}
     order = list(sides)
@@ -168,7 +203,7 @@ def memory_worker(case, lib_name, steps):
     x, y = synthetic_batch(case)
     run = make_step(lib, model, case, x, y)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for _ in range(steps):
+    for _ in range(timing_plan(case, 1, steps)[1]):
         run()
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"before": before, "after": after}))
@@ -222,9 +257,11 @@ def main():
              f"- blocks x steps per side: {args.blocks} x {args.steps}, medians of per-step ms",
              "- peak MiB: ru_maxrss after the steps, each library alone in a fresh process (1 thread, "
              "tuned malloc for PyTorch); in brackets the growth during the steps", "",
-             "| case | threads | lamina ms | torch ms (tuned malloc) | ratio | torch ms (default malloc) | ratio "
-             "| lamina peak MiB | torch peak MiB |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "- samples/s: Lamina's; an epoch case's ms are per epoch of "
+             f"{EPOCH_SAMPLES:,} samples (fit in Lamina, a DataLoader loop in PyTorch)", "",
+             "| case | threads | lamina ms | samples/s | torch ms (tuned malloc) | ratio | torch ms (default malloc) "
+             "| ratio | lamina peak MiB | torch peak MiB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
     for threads in args.threads:
         for case in args.cases:
@@ -241,7 +278,8 @@ def main():
             if not row.get(True):
                 continue
             lam = statistics.median([row[t]["lamina"] for t in row if row[t]])
-            cells = [f"{lam:.3f}"]
+            samples = EPOCH_SAMPLES if CASES[case][3] == "epoch" else CASES[case][1]
+            cells = [f"{lam:.3f}", f"{samples / lam * 1e3:,.0f}"]
             for tuned in (True, False):
                 th = row[tuned]["torch"] if row.get(tuned) else float("nan")
                 cells += [f"{th:.3f}", f"{th / lam:.2f}x"]

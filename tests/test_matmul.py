@@ -20,6 +20,27 @@ def test_mm_matches_torch():
     check_against_torch(lambda m, a, b: a.mm(b), [randn(1, 7), randn(7, 1)])
 
 
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+@pytest.mark.parametrize("M,K,N", [(301, 70, 50), (3, 64, 1001), (1, 784, 512), (700, 400, 1), (40, 40, 40)])
+def test_products_split_over_threads_match_numpy(threads, ta, tb, M, K, N):
+    # Large products are split into one panel of rows (M >= N) or columns per thread; the small
+    # ones of a bmm run several to a thread.
+    a = randn(K, M).T if ta else randn(M, K)
+    b = randn(N, K).T if tb else randn(K, N)
+    batch = randn(16, M, K) if M * K * N < 1 << 18 else None
+    before = lm.get_num_threads()
+    try:
+        lm.set_num_threads(threads)
+        x, y = lm.tensor(a.T).t() if ta else lm.tensor(a), lm.tensor(b.T).t() if tb else lm.tensor(b)
+        np.testing.assert_allclose((x @ y).numpy(), a @ b, rtol=1e-4, atol=1e-4)
+        if batch is not None:
+            np.testing.assert_allclose(lm.bmm(lm.tensor(batch), y.unsqueeze(0).expand(16, K, N)).numpy(), batch @ b, rtol=1e-4, atol=1e-4)
+    finally:
+        lm.set_num_threads(before)
+
 @pytest.mark.parametrize("ta", [False, True])
 @pytest.mark.parametrize("tb", [False, True])
 def test_mm_of_transposed_operands_matches_torch(ta, tb):

@@ -2,16 +2,11 @@
 
 #include "core/check.h"
 
-extern "C" {
-void scipy_openblas_set_num_threads(int num_threads);
-}
-
 namespace lamina {
 
 void set_num_threads(int n) {
   LAMINA_CHECK(n >= 1 && n <= 1024, ValueError, "[set_num_threads] expected 1 <= n <= 1024, got ", n);
   omp_set_num_threads(n);
-  scipy_openblas_set_num_threads(n);
 }
 
 int get_num_threads() { return omp_get_max_threads(); }

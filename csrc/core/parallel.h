@@ -1,7 +1,8 @@
-// Threads: OpenMP for our loops, OpenBLAS's own pool for GEMM. set_num_threads sets both.
+// Threads: one pool, OpenMP's, runs every loop and every GEMM. OpenBLAS is kept single-threaded
+// (at load and by set_num_threads) and cpu::gemm splits a large product into one panel per thread
+// itself, so BLAS may be called from inside a parallel_for body (it then runs on that thread).
 // parallel_for splits [begin, end) into chunks of at least `grain` iterations and runs
-// f(chunk_begin, chunk_end) on the OpenMP pool; small ranges run inline on the caller.
-// Never call BLAS from inside f.
+// f(chunk_begin, chunk_end) on the pool; small ranges, and calls from inside a chunk, run inline.
 #pragma once
 #include <omp.h>
 

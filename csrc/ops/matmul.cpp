@@ -52,9 +52,8 @@ void batched_gemm(const Tensor& out, const Tensor& a, const Tensor& w, double al
   GemmOperand A = gemm_operand(a), W = gemm_operand(w);
   dispatch_float(out.dtype(), "matmul", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    for (int64_t i = 0; i < B; ++i)
-      cpu::gemm<T>(A.trans, W.trans, M, N, K, T(alpha), A.t.data<T>() + i * A.batch_stride, A.ld,
-                   W.t.data<T>() + i * W.batch_stride, W.ld, T(beta), out.data<T>() + i * M * N, N);
+    cpu::gemm_batched<T>(A.trans, W.trans, B, M, N, K, T(alpha), A.t.data<T>(), A.ld, A.batch_stride,
+                         W.t.data<T>(), W.ld, W.batch_stride, T(beta), out.data<T>());
   });
 }
 

@@ -6,13 +6,11 @@ Tensor's Python-side methods (repr, to, item, tolist), grad-mode context manager
 """
 import os as _os
 
-# Two thread pools share the cores: Lamina's loops (OpenMP) and OpenBLAS's GEMM (pthreads). By
-# default each spins for a long time after its work, so when an op alternates between them
-# (im2col, GEMM, im2col, ...) each waits for the other's spinning thread to lose its time slice:
-# a CNN training step at 2 threads took 4 s instead of 0.1 s (bench/thread_pools.py). Both must be
-# told before they load.
-_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "14")  # idle OpenBLAS workers sleep after 2^14 cycles
-_os.environ.setdefault("GOMP_SPINCOUNT", "10000")       # idle OpenMP workers spin ~10k times, then sleep
+# Lamina's one thread pool is OpenMP's (OpenBLAS is kept single-threaded). libgomp's idle workers
+# spin 300,000 times after each parallel region before they sleep, holding a core that the
+# user's other work could use; 10,000 spins (~10 us) keep the next region's start fast
+# (bench/thread_pools.py). It must be set before libgomp loads.
+_os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 # OpenBLAS comes from the scipy-openblas32 wheel. The installed extension finds it through its
 # rpath; importing the wheel's package first also loads it for editable installs.

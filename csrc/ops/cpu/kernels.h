@@ -55,9 +55,14 @@ void var_backward(T* dinp, const T* dout, const T* inp, const T* result, int64_t
                   int64_t inner, double correction, bool take_sqrt);
 
 // --- matmul.cpp: C (M, N) = alpha op(A) op(B) + beta C, row-major, through OpenBLAS ---
+// Callable from inside a parallel_for body (it then runs on that thread alone).
 template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
           const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+// The same for `batch` products: A + i stride_a, B + i stride_b -> C + i M N (C contiguous).
+template <typename T>
+void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                  int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta, T* C);
 
 // --- activation.cpp: softmax along the middle axis of (outer, D, inner) ---
 template <typename T> void softmax(T* out, const T* inp, int64_t outer, int64_t D, int64_t inner, bool log);
