@@ -109,6 +109,22 @@ def test_conv2d_matches_torch_across_batch_chunks(n, size):
                         atol=ATOL, rtol=RTOL)
 
 
+# Winograd F(4x4, 3x3): 3x3, stride 1, no dilation or groups, >= 8 channels on both sides. Outputs
+# smaller than a tile, not a multiple of 4, padding 0 / 1 / 2 / 'same', a batch whose tiles fill
+# more than one block (8 -> 8 channels: 224 tiles a block; 4 x 9 x 9 = 324), and transposed
+# convolutions (whose forward is the input gradient's path).
+@pytest.mark.parametrize("n, c, oc, h, w, padding", [
+    (2, 8, 9, 6, 7, 1), (1, 9, 8, 3, 3, 0), (3, 8, 8, 5, 4, 2), (2, 12, 10, 10, 11, "same"), (4, 8, 8, 33, 35, 1),
+])
+def test_conv2d_winograd_matches_torch(n, c, oc, h, w, padding):
+    r = np.random.default_rng(c * h + w)
+    x, wt, b = randn(r, n, c, h, w), randn(r, oc, c, 3, 3) * np.float32(0.5), randn(r, oc)
+    check_against_torch(lambda m, *t: F(m).conv2d(*t, padding=padding), [x, wt, b], atol=ATOL, rtol=RTOL)
+    if padding != "same":
+        check_against_torch(lambda m, *t: F(m).conv_transpose2d(*t, padding=padding),
+                            [x, randn(r, c, oc, 3, 3) * np.float32(0.5), b], atol=ATOL, rtol=RTOL)
+
+
 def test_conv2d_pointwise_and_depthwise_match_torch():
     r = np.random.default_rng(7)
     x = randn(r, 3, 6, 7, 5)
@@ -126,6 +142,8 @@ GRADCHECK_CASES = [
     ("conv2d", (2, 3, 5, 5), (6, 1, 3, 3), dict(padding=2, stride=2, groups=3)),  # depthwise: direct loops
     ("conv2d", (2, 2, 5, 4), (3, 2, 2, 3), dict(padding="same")),                 # asymmetric padding
     ("conv2d", (3, 5, 5), (2, 3, 3, 3), dict(padding=1)),                         # unbatched
+    ("conv2d", (2, 8, 5, 6), (8, 8, 3, 3), dict(padding=1)),                      # Winograd F(4x4, 3x3)
+    ("conv_transpose2d", (1, 8, 3, 5), (8, 9, 3, 3), {}),                         # Winograd, transposed
     ("conv1d", (2, 4, 7), (4, 2, 3), dict(stride=2, padding=2, dilation=2, groups=2)),
     ("conv_transpose2d", (2, 4, 3, 3), (4, 3, 3, 2), dict(stride=2, padding=1, output_padding=1, groups=2)),
     ("conv_transpose2d", (1, 2, 3, 2), (2, 2, 2, 2), dict(stride=(1, 3), dilation=2, output_padding=(1, 0))),
