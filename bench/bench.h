@@ -1,5 +1,6 @@
-// A tiny timing harness for the C++ benchmarks: warm up, pick an inner loop long enough to time,
-// take the median of several repeats, print one markdown table row per measurement.
+// What the C++ benchmarks share: timing (warm up, blocks of calls, the median), command-line
+// options, the machine line and table rows, and the pieces of a training step as lamina's Python
+// layer does them (parameters that require grad, zero_grad, the fused Adam and SGD steps).
 // Units: time in ms per call; GFLOP/s = flops / time; GB/s = bytes moved (read + written) / time.
 #pragma once
 #include <algorithm>
@@ -12,33 +13,64 @@
 #include <thread>
 #include <vector>
 
+#include "core/parallel.h"
+#include "ops/ops.h"
+
 namespace lamina::bench {
 
-// Median milliseconds per call of f(): `warmup` untimed calls, then `repeats` samples, each of
-// enough calls to last at least min_sample_ms (so that microsecond ops are timed reliably).
+// Median milliseconds per call of f(): `warmup` untimed calls, then `blocks` timed blocks of
+// `calls` calls each; the median over the blocks of (block time / calls).
 template <typename F>
-double median_ms(const F& f, int warmup = 3, int repeats = 11, double min_sample_ms = 1.0) {
+double median_block_ms(const F& f, int warmup, int blocks, int calls) {
   using clock = std::chrono::steady_clock;
-  auto ms_since = [](clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-  };
   for (int i = 0; i < warmup; ++i) f();
-  int inner = 1;
-  for (;;) {
-    auto t0 = clock::now();
-    for (int i = 0; i < inner; ++i) f();
-    if (ms_since(t0) >= min_sample_ms || inner >= (1 << 20)) break;
-    inner *= 2;
-  }
   std::vector<double> samples;
-  for (int r = 0; r < repeats; ++r) {
+  for (int b = 0; b < blocks; ++b) {
     auto t0 = clock::now();
-    for (int i = 0; i < inner; ++i) f();
-    samples.push_back(ms_since(t0) / inner);
+    for (int i = 0; i < calls; ++i) f();
+    samples.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count() / calls);
   }
-  std::nth_element(samples.begin(), samples.begin() + repeats / 2, samples.end());
-  return samples[repeats / 2];
+  std::nth_element(samples.begin(), samples.begin() + blocks / 2, samples.end());
+  return samples[blocks / 2];
 }
+
+// median_block_ms with blocks of enough calls to last at least min_block_ms (a doubling search
+// that doubles as the warm-up), so that microsecond ops are timed reliably.
+template <typename F>
+double median_ms(const F& f, int warmup = 3, int blocks = 11, double min_block_ms = 1.0) {
+  int calls = 1;
+  while (calls < (1 << 20) && median_block_ms(f, calls == 1 ? warmup : 0, 1, calls) * calls < min_block_ms) calls *= 2;
+  return median_block_ms(f, 0, blocks, calls);
+}
+
+// "--name value" options and "--name" flags. Each read removes it; finish() rejects what is left.
+class Args {
+ public:
+  Args(int argc, char** argv) : args_(argv + 1, argv + argc), program_(argv[0]) {}
+  bool flag(const std::string& name) {
+    auto it = std::find(args_.begin(), args_.end(), name);
+    if (it == args_.end()) return false;
+    args_.erase(it);
+    return true;
+  }
+  std::string value(const std::string& name, const std::string& fallback) {
+    auto it = std::find(args_.begin(), args_.end(), name);
+    if (it == args_.end() || it + 1 == args_.end()) return fallback;
+    std::string v = *(it + 1);
+    args_.erase(it, it + 2);
+    return v;
+  }
+  int integer(const std::string& name, int fallback) { return std::atoi(value(name, std::to_string(fallback)).c_str()); }
+  void finish(const char* usage) const {
+    if (args_.empty()) return;
+    std::fprintf(stderr, "unknown argument '%s'\nusage: %s %s\n", args_[0].c_str(), program_.c_str(), usage);
+    std::exit(2);
+  }
+
+ private:
+  std::vector<std::string> args_;
+  std::string program_;
+};
 
 // "AMD EPYC, 2 logical CPUs, 2 threads, 2025-01-31 12:00" style line: CPU model, thread count,
 // date, and OPENBLAS_CORETYPE when set (it pins OpenBLAS's GEMM kernel and so its speed).
@@ -77,5 +109,57 @@ inline void print_row(const std::string& op, const std::string& shape, const cha
               rate(flops).c_str(), rate(bytes).c_str());
   std::fflush(stdout);
 }
+
+// A parameter: N(0, 1) * scale (lamina's generator), a leaf that requires grad.
+inline Tensor parameter(const Shape& shape, double scale) {
+  Tensor p = binary(BinaryOp::Mul, randn(shape), Scalar{scale});
+  p.impl()->requires_grad = true;
+  return p;
+}
+
+// Optimizer.zero_grad(set_to_none=True).
+inline void zero_grad(const std::vector<Tensor>& params) {
+  for (const Tensor& p : params) p.impl()->grad.reset();
+}
+
+inline std::vector<Tensor> grads_of(const std::vector<Tensor>& params) {
+  std::vector<Tensor> grads;
+  for (const Tensor& p : params) grads.push_back(p.grad());
+  return grads;
+}
+
+// lamina.optim.Adam(params, lr): its state (exp_avg, exp_avg_sq, a 0-d step counter per
+// parameter) and one fused adam_step_ per step, as adam.py calls it (betas 0.9, 0.999, eps 1e-8).
+class Adam {
+ public:
+  explicit Adam(std::vector<Tensor> params, double lr = 1e-3) : params_(std::move(params)), lr_(lr) {
+    for (const Tensor& p : params_) {
+      exp_avgs_.push_back(zeros(p.shape()));
+      exp_avg_sqs_.push_back(zeros(p.shape()));
+      steps_.push_back(zeros({}));
+    }
+  }
+  void step() {
+    adam_step_(params_, grads_of(params_), exp_avgs_, exp_avg_sqs_, {}, steps_, lr_, 0.9, 0.999, 1e-8, 0, false,
+               false, false);
+  }
+
+ private:
+  std::vector<Tensor> params_, exp_avgs_, exp_avg_sqs_, steps_;
+  double lr_;
+};
+
+// lamina.optim.SGD(params, lr, momentum): one fused sgd_step_ per step, as sgd.py calls it; the
+// momentum buffers start undefined and come back from the first step.
+class Sgd {
+ public:
+  Sgd(std::vector<Tensor> params, double lr, double momentum)
+      : params_(std::move(params)), buffers_(params_.size()), lr_(lr), momentum_(momentum) {}
+  void step() { buffers_ = sgd_step_(params_, grads_of(params_), buffers_, lr_, momentum_, 0, 0, false, false); }
+
+ private:
+  std::vector<Tensor> params_, buffers_;
+  double lr_, momentum_;
+};
 
 }  // namespace lamina::bench
