@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <time.h>
 #include <vector>
 
 #include "core/parallel.h"
@@ -18,29 +19,53 @@
 
 namespace lamina::bench {
 
-// Median milliseconds per call of f(): `warmup` untimed calls, then `blocks` timed blocks of
-// `calls` calls each; the median over the blocks of (block time / calls).
-template <typename F>
-double median_block_ms(const F& f, int warmup, int blocks, int calls) {
-  using clock = std::chrono::steady_clock;
-  for (int i = 0; i < warmup; ++i) f();
-  std::vector<double> samples;
-  for (int b = 0; b < blocks; ++b) {
-    auto t0 = clock::now();
-    for (int i = 0; i < calls; ++i) f();
-    samples.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count() / calls);
-  }
-  std::nth_element(samples.begin(), samples.begin() + blocks / 2, samples.end());
-  return samples[blocks / 2];
+// This process's CPU time in ms: unlike the wall clock it leaves out the time the process waited
+// for a core, so on a shared machine it is the steadier measure of single-threaded work.
+inline double cpu_ms_now() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
 }
 
-// median_block_ms with blocks of enough calls to last at least min_block_ms (a doubling search
+inline double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// Median ms per call of f(), wall clock and CPU time: `warmup` untimed calls, then `blocks` timed
+// blocks of `calls` calls each; the median over the blocks of (block time / calls).
+struct BlockTimes {
+  double wall_ms, cpu_ms;
+};
+template <typename F>
+BlockTimes median_block_times(const F& f, int warmup, int blocks, int calls) {
+  using clock = std::chrono::steady_clock;
+  for (int i = 0; i < warmup; ++i) f();
+  std::vector<double> wall, cpu;
+  for (int b = 0; b < blocks; ++b) {
+    double cpu0 = cpu_ms_now();
+    auto t0 = clock::now();
+    for (int i = 0; i < calls; ++i) f();
+    wall.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count() / calls);
+    cpu.push_back((cpu_ms_now() - cpu0) / calls);
+  }
+  return {median(wall), median(cpu)};
+}
+
+// median_block_times in blocks of enough calls to last at least min_block_ms (a doubling search
 // that doubles as the warm-up), so that microsecond ops are timed reliably.
 template <typename F>
-double median_ms(const F& f, int warmup = 3, int blocks = 11, double min_block_ms = 1.0) {
+BlockTimes median_times(const F& f, int warmup, int blocks, double min_block_ms) {
   int calls = 1;
-  while (calls < (1 << 20) && median_block_ms(f, calls == 1 ? warmup : 0, 1, calls) * calls < min_block_ms) calls *= 2;
-  return median_block_ms(f, 0, blocks, calls);
+  while (calls < (1 << 20) && median_block_times(f, calls == 1 ? warmup : 0, 1, calls).wall_ms * calls < min_block_ms)
+    calls *= 2;
+  return median_block_times(f, 0, blocks, calls);
+}
+
+// The op tables' measure: median wall ms per call in blocks of at least 1 ms.
+template <typename F>
+double median_ms(const F& f) {
+  return median_times(f, 3, 11, 1.0).wall_ms;
 }
 
 // "--name value" options and "--name" flags. Each read removes it; finish() rejects what is left.

@@ -7,7 +7,8 @@
 // weight 1 and bias 0; the batch is N(0, 1) inputs and uniform labels in [0, 10).
 // Usage: lamina_bench_models [--threads N] [--cases a,b,...] [--blocks B] [--steps S] [--warmup W]
 //                            [--check]
-// Prints median ms per step over B blocks of S steps (S unset: blocks of at least 50 ms);
+// Prints the median ms per step over B blocks of S steps, wall clock and CPU time (S unset: blocks
+// of at least 50 ms);
 // --check instead prints each case's parameter shapes and its loss over 20 steps on one batch,
 // and fails unless the loss went down.
 #include <cmath>
@@ -207,7 +208,7 @@ int main(int argc, char** argv) {
   args.finish("[--threads N] [--cases a,b,...] [--blocks B] [--steps S] [--warmup W] [--check]");
 
   if (!checking) {
-    std::printf("lamina_bench_models: %s\n\n| case | ms per step |\n|---|---:|\n",
+    std::printf("lamina_bench_models: %s\n\n| case | ms per step | CPU ms per step |\n|---|---:|---:|\n",
                 bench::machine_line(get_num_threads()).c_str());
   }
   bool ok = true;
@@ -223,8 +224,9 @@ int main(int argc, char** argv) {
       ok = check(c, step, model, x) && ok;
       continue;
     }
-    double ms = steps > 0 ? bench::median_block_ms(step, warmup, blocks, steps) : bench::median_ms(step, warmup, blocks, 50);
-    std::printf("| %s | %.4f |\n", c.name, ms);
+    bench::BlockTimes t = steps > 0 ? bench::median_block_times(step, warmup, blocks, steps)
+                                    : bench::median_times(step, warmup, blocks, 50);
+    std::printf("| %s | %.4f | %.4f |\n", c.name, t.wall_ms, t.cpu_ms);
     std::fflush(stdout);
   }
   return ok ? 0 : 1;

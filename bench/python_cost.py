@@ -8,8 +8,10 @@ First the check: `lamina_bench_models --check` must report the loss going down o
 the same input and parameter shapes as the Python model (same shapes, same FLOPs). Then each
 round runs every case once per side, each in a fresh process, the sides' order alternating from
 round to round; a process times `blocks` blocks of STEPS[case] steps after a warm-up and reports
-the median ms per step. The table gives the median over the rounds of each side, their
-difference (the Python layer's cost per step) and its range over the rounds. OPENBLAS_CORETYPE
+the median ms per step by the wall clock and by its CPU time (which leaves out the time spent
+waiting for a core: the steadier measure on a shared machine). The table gives the median over
+the rounds of each side and the median and range of the per-round differences Python - C++ (the
+Python layer's cost per step). OPENBLAS_CORETYPE
 and OPENBLAS_L2_SIZE (they halve OpenBLAS's GEMM rate on this machine) and GLIBC_TUNABLES are
 unset for the children, and both sides get lamina's GOMP_SPINCOUNT. Writes
 bench/results/python-cost-<date>.md.
@@ -40,19 +42,21 @@ def python_model(case):
 
 
 def worker(case, blocks, steps, warmup):
-    """Times the Python step of one case in this process; prints the median ms per step."""
+    """Times the Python step of one case in this process; prints the median ms per step, wall
+    clock and CPU time, as lamina_bench_models does."""
     import time
     lm, model, x, y = python_model(case)
     run = make_step(lm, model, case, x, y)
     for _ in range(warmup):
         run()
-    times = []
+    wall, cpu = [], []
     for _ in range(blocks):
-        start = time.perf_counter()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         for _ in range(steps):
             run()
-        times.append((time.perf_counter() - start) / steps * 1e3)
-    print(statistics.median(times))
+        wall.append((time.perf_counter() - wall0) / steps * 1e3)
+        cpu.append((time.process_time() - cpu0) / steps * 1e3)
+    print(statistics.median(wall), statistics.median(cpu))
 
 
 def shapes_worker(case):
@@ -111,7 +115,7 @@ def main():
         return
 
     check_lines = check(args.binary, args.cases)
-    times = {case: {"cpp": [], "python": []} for case in args.cases}
+    times = {case: {"cpp": [], "python": []} for case in args.cases}  # (wall ms, CPU ms) per round
     for rnd in range(args.rounds):
         for case in args.cases:
             steps = STEPS[case]
@@ -121,8 +125,8 @@ def main():
                     "python": [sys.executable, __file__, "--worker", case, *plan]}
             for side in (("cpp", "python") if rnd % 2 == 0 else ("python", "cpp")):
                 out = run_child(cmds[side])
-                ms = float(out.split("|")[-2]) if side == "cpp" else float(out)
-                times[case][side].append(ms)
+                cells = out.split("|")[-3:-1] if side == "cpp" else out.split()
+                times[case][side].append(tuple(float(c) for c in cells))
         print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr, flush=True)
 
     machine = run_child([args.binary, "--cases", "none"]).splitlines()[0].split(": ", 1)[1]
@@ -131,16 +135,22 @@ def main():
              f"- machine: {machine} (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset); lamina {commit}",
              f"- {args.rounds} rounds; each side in a fresh process per case and round, sides alternating; "
              f"a process reports the median of {args.blocks} blocks; ms below are medians over the rounds",
-             "- Python layer = Python ms - C++ ms per step (range: the per-round differences); "
-             "% = its share of the Python step",
-             "- `python bench/python_cost.py --rounds " + str(args.rounds) + "`", "",
-             "| case | steps per block | C++ ms | Python ms | Python layer us/step | range us | % of Python step |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "- Python layer = Python - C++ per step, the median of the per-round differences [their range]; "
+             "% = its share of the Python step (CPU time)",
+             f"- `python bench/python_cost.py --rounds {args.rounds}`", "",
+             "| case | steps per block | C++ ms | Python ms | Python layer us | C++ CPU ms | Python CPU ms "
+             "| Python layer CPU us | % of Python step |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for case in args.cases:
-        cpp, py = statistics.median(times[case]["cpp"]), statistics.median(times[case]["python"])
-        diffs = [(p - c) * 1e3 for c, p in zip(times[case]["cpp"], times[case]["python"])]
-        lines.append(f"| {case} | {STEPS[case]} | {cpp:.4f} | {py:.4f} | {(py - cpp) * 1e3:.1f} | "
-                     f"{min(diffs):.1f} .. {max(diffs):.1f} | {(py - cpp) / py * 100:.1f}% |")
+        cells = []
+        for clock in (0, 1):
+            cpp = [t[clock] for t in times[case]["cpp"]]
+            py = [t[clock] for t in times[case]["python"]]
+            diffs = [(p - c) * 1e3 for c, p in zip(cpp, py)]
+            cells += [f"{statistics.median(cpp):.4f}", f"{statistics.median(py):.4f}",
+                      f"{statistics.median(diffs):.1f} [{min(diffs):.1f}, {max(diffs):.1f}]"]
+        share = statistics.median(diffs) / 1e3 / statistics.median(py) * 100
+        lines.append(f"| {case} | {STEPS[case]} | " + " | ".join(cells) + f" | {share:.1f}% |")
     lines += ["", "Check (`lamina_bench_models --check`): input shape; C++ and Python parameter shapes equal; "
               "C++ loss at step 1 -> step 20 on one fixed batch", "",
               "| case | input | same shapes | C++ loss |", "|---|---|---|---|", *check_lines]
