@@ -117,23 +117,43 @@ inline std::string machine_line(int threads) {
          (coretype ? std::string(", OPENBLAS_CORETYPE=") + coretype : std::string());
 }
 
-inline void print_header() {
-  std::printf("| op | shape | direction | ms | GFLOP/s | GB/s |\n|---|---|---|---:|---:|---:|\n");
-}
+// A markdown table of measurements taken over several passes of a whole benchmark (so that a
+// slow spell of a shared machine spreads over all rows): each pass adds one time per row, in the
+// same order; print() gives each row's median ms, the rates at that median and the range.
+class Table {
+ public:
+  void add(const std::string& op, const std::string& shape, const char* direction, double ms, double flops,
+           double bytes) {
+    if (next_ == rows_.size()) rows_.push_back({op + " | " + shape + " | " + direction, flops, bytes, {}});
+    rows_[next_++].ms.push_back(ms);
+  }
+  void next_pass() { next_ = 0; }
+  // Rates of flops or bytes of 0 print as "-".
+  void print() const {
+    std::printf("| op | shape | direction | ms | GFLOP/s | GB/s | ms range |\n|---|---|---|---:|---:|---:|---:|\n");
+    for (const Row& row : rows_) {
+      double ms = median(row.ms);
+      auto rate = [ms](double amount) {
+        char buf[32];
+        if (amount <= 0) return std::string("-");
+        std::snprintf(buf, sizeof(buf), "%.2f", amount / (ms * 1e-3) / 1e9);
+        return std::string(buf);
+      };
+      auto [lo, hi] = std::minmax_element(row.ms.begin(), row.ms.end());
+      std::printf("| %s | %.4f | %s | %s | %.4f-%.4f |\n", row.name.c_str(), ms, rate(row.flops).c_str(),
+                  rate(row.bytes).c_str(), *lo, *hi);
+    }
+  }
 
-// One row; flops or bytes of 0 print as "-".
-inline void print_row(const std::string& op, const std::string& shape, const char* direction, double ms,
-                      double flops, double bytes) {
-  auto rate = [ms](double amount) {
-    char buf[32];
-    if (amount <= 0) return std::string("-");
-    std::snprintf(buf, sizeof(buf), "%.2f", amount / (ms * 1e-3) / 1e9);
-    return std::string(buf);
+ private:
+  struct Row {
+    std::string name;
+    double flops, bytes;
+    std::vector<double> ms;
   };
-  std::printf("| %s | %s | %s | %.4f | %s | %s |\n", op.c_str(), shape.c_str(), direction, ms,
-              rate(flops).c_str(), rate(bytes).c_str());
-  std::fflush(stdout);
-}
+  std::vector<Row> rows_;
+  size_t next_ = 0;
+};
 
 // A parameter: N(0, 1) * scale (lamina's generator), a leaf that requires grad.
 inline Tensor parameter(const Shape& shape, double scale) {

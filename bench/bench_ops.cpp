@@ -2,7 +2,8 @@
 // bench/compare_torch.py at their shapes (linear, conv2d, max_pool2d, batch_norm, relu,
 // cross_entropy, the LSTM and GRU layers, Adam over the MLP's parameters), then elementwise ops,
 // sum and softmax. Prints a markdown table with the machine.
-// Usage: lamina_bench_ops [--threads N]   (default 1)
+// Usage: lamina_bench_ops [--threads N] [--passes P]   (defaults 1 and 5): the whole list runs P
+// times; each row gives the median of its P timings (each itself a median of 11 blocks).
 // Directions: "forward" runs without grad; "fwd+bwd" is the forward recording its node plus
 // backward(out, ones) into every input listed (activations included), through the engine.
 // Bytes: the forward reads its inputs and writes its output; the backward reads the inputs and
@@ -19,11 +20,11 @@
 
 using namespace lamina;
 using lamina::bench::median_ms;
-using lamina::bench::print_row;
 
 namespace {
 
 constexpr double kF32 = 4;  // bytes per float32
+bench::Table table;  // every row of every pass
 
 std::string dims(const Shape& shape) {
   std::string s;
@@ -42,7 +43,7 @@ void bench_op(const std::string& op, const std::string& shape, const std::vector
   {
     GradModeGuard no_grad(false);
     out_bytes = double(forward().numel()) * kF32;
-    print_row(op, shape, "forward", median_ms([&] { forward(); }), fwd_flops, in_bytes + out_bytes);
+    table.add(op, shape, "forward", median_ms([&] { forward(); }), fwd_flops, in_bytes + out_bytes);
   }
   for (const Tensor& t : inputs) t.impl()->requires_grad = true;
   Tensor dout = ones(forward().shape());
@@ -50,7 +51,7 @@ void bench_op(const std::string& op, const std::string& shape, const std::vector
     bench::zero_grad(inputs);
     backward(forward(), dout, false);
   });
-  print_row(op, shape, "fwd+bwd", ms, fwd_flops + bwd_flops, 3 * in_bytes + 2 * out_bytes);
+  table.add(op, shape, "fwd+bwd", ms, fwd_flops + bwd_flops, 3 * in_bytes + 2 * out_bytes);
 }
 
 // n x n @ n x n: forward 2n^3; backward dA = G B^T, dB = A^T G: 4n^3.
@@ -161,7 +162,7 @@ void bench_adam() {
   double n = 0;
   for (const Tensor& p : params) n += double(p.numel());
   bench::Adam adam(params);
-  print_row("adam_step_", "MLP params (" + std::to_string(int64_t(n)) + ")", "step", median_ms([&] { adam.step(); }),
+  table.add("adam_step_", "MLP params (" + std::to_string(int64_t(n)) + ")", "step", median_ms([&] { adam.step(); }),
             12 * n, 7 * n * kF32);
 }
 
@@ -172,13 +173,13 @@ void bench_memory_bound() {
     std::string shape = std::to_string(n);
     double nf = double(n);
     Tensor a = randn({n}), b = randn({n});
-    print_row("add", shape, "forward", median_ms([&] { add(a, b); }), nf, 3 * nf * kF32);
-    print_row("mul", shape, "forward", median_ms([&] { mul(a, b); }), nf, 3 * nf * kF32);
-    print_row("relu", shape, "forward", median_ms([&] { relu(a); }), nf, 2 * nf * kF32);
-    print_row("exp", shape, "forward", median_ms([&] { unary(UnaryOp::Exp, a); }), 0, 2 * nf * kF32);
-    print_row("sum", shape, "forward", median_ms([&] { sum(a); }), nf, nf * kF32);
+    table.add("add", shape, "forward", median_ms([&] { add(a, b); }), nf, 3 * nf * kF32);
+    table.add("mul", shape, "forward", median_ms([&] { mul(a, b); }), nf, 3 * nf * kF32);
+    table.add("relu", shape, "forward", median_ms([&] { relu(a); }), nf, 2 * nf * kF32);
+    table.add("exp", shape, "forward", median_ms([&] { unary(UnaryOp::Exp, a); }), 0, 2 * nf * kF32);
+    table.add("sum", shape, "forward", median_ms([&] { sum(a); }), nf, nf * kF32);
     Tensor rows = view(a, {n / 1000, 1000});
-    print_row("softmax", std::to_string(n / 1000) + "x1000", "forward", median_ms([&] { softmax(rows, 1); }), 0,
+    table.add("softmax", std::to_string(n / 1000) + "x1000", "forward", median_ms([&] { softmax(rows, 1); }), 0,
               2 * nf * kF32);
   }
 }
@@ -188,19 +189,23 @@ void bench_memory_bound() {
 int main(int argc, char** argv) {
   bench::Args args(argc, argv);
   set_num_threads(args.integer("--threads", 1));
-  args.finish("[--threads N]");
-  manual_seed(0);
-  std::printf("lamina_bench_ops: %s\n\n", bench::machine_line(get_num_threads()).c_str());
-  bench::print_header();
-  bench_matmul();
-  bench_linear();
-  bench_conv2d();
-  bench_max_pool2d();
-  bench_batch_norm();
-  bench_relu();
-  bench_cross_entropy();
-  bench_rnn_layers();
-  bench_adam();
-  bench_memory_bound();
+  int passes = args.integer("--passes", 5);
+  args.finish("[--threads N] [--passes P]");
+  std::printf("lamina_bench_ops: %s, %d passes\n\n", bench::machine_line(get_num_threads()).c_str(), passes);
+  for (int pass = 0; pass < passes; ++pass) {
+    manual_seed(0);
+    table.next_pass();
+    bench_matmul();
+    bench_linear();
+    bench_conv2d();
+    bench_max_pool2d();
+    bench_batch_norm();
+    bench_relu();
+    bench_cross_entropy();
+    bench_rnn_layers();
+    bench_adam();
+    bench_memory_bound();
+  }
+  table.print();
   return 0;
 }
