@@ -155,9 +155,10 @@ class Table {
   size_t next_ = 0;
 };
 
-// A parameter: N(0, 1) * scale (lamina's generator), a leaf that requires grad.
-inline Tensor parameter(const Shape& shape, double scale) {
-  Tensor p = binary(BinaryOp::Mul, randn(shape), Scalar{scale});
+// A parameter drawn from U(-bound, bound) by lamina's generator (the distribution of PyTorch's
+// and lamina.nn's default initialisation), a leaf that requires grad.
+inline Tensor parameter(const Shape& shape, double bound) {
+  Tensor p = binary(BinaryOp::Mul, binary(BinaryOp::Sub, rand(shape), Scalar{0.5}), Scalar{2 * bound});
   p.impl()->requires_grad = true;
   return p;
 }

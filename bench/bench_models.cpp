@@ -3,8 +3,9 @@
 // way python/lamina/nn calls them, so that timing both shows what the Python layer costs
 // (bench/python_cost.py). A step: logits = model(x); loss = cross_entropy(logits, y); zero_grad
 // (grads to none); backward(loss); one fused optimizer step. An inference case: model(x) under
-// no-grad. Parameters are N(0, 1) / sqrt(fan_in) from lamina's generator (seed 0), batch norm's
-// weight 1 and bias 0; the batch is N(0, 1) inputs and uniform labels in [0, 10).
+// no-grad. Parameters are U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (fan_in = H for the recurrent
+// layers) from lamina's generator (seed 0), as lamina.nn initialises them, batch norm's weight 1
+// and bias 0; the batch is N(0, 1) inputs and uniform labels in [0, 10).
 // Usage: lamina_bench_models [--threads N] [--cases a,b,...] [--blocks B] [--steps S] [--warmup W]
 //                            [--check]
 // Prints the median ms per step over B blocks of S steps, wall clock and CPU time (S unset: blocks
@@ -34,20 +35,20 @@ struct Model {
     for (const Layer& layer : layers) x = layer(x);
     return x;
   }
-  Tensor param(const Shape& shape, double scale) {
-    params.push_back(bench::parameter(shape, scale));
+  Tensor param(const Shape& shape, double bound) {
+    params.push_back(bench::parameter(shape, bound));
     return params.back();
   }
   // nn.Linear(in, out): weight (out, in), bias (out,).
   void linear(int64_t in, int64_t out) {
-    double scale = 1 / std::sqrt(double(in));
-    Tensor w = param({out, in}, scale), b = param({out}, scale);
+    double bound = 1 / std::sqrt(double(in));
+    Tensor w = param({out, in}, bound), b = param({out}, bound);
     layers.push_back([w, b](const Tensor& x) { return lamina::linear(x, w, b); });
   }
   // nn.Conv2d(in, out, k, padding=pad): weight (out, in, k, k), bias (out,), stride 1.
   void conv2d(int64_t in, int64_t out, int64_t k, int64_t pad) {
-    double scale = 1 / std::sqrt(double(in * k * k));
-    Tensor w = param({out, in, k, k}, scale), b = param({out}, scale);
+    double bound = 1 / std::sqrt(double(in * k * k));
+    Tensor w = param({out, in, k, k}, bound), b = param({out}, bound);
     layers.push_back([w, b, pad](const Tensor& x) {
       return lamina::conv2d(x, w, b, {1, 1}, std::vector<int64_t>{pad, pad}, {1, 1}, 1);
     });
@@ -73,11 +74,11 @@ struct Model {
   }
   // nn.LSTM / nn.GRU(in, hidden, batch_first=True) followed by out[:, -1]: x (N, T, in) is
   // transposed to (T, N, in) for the layer op, whose output (T, N, H) is transposed back;
-  // weight_ih (G H, in), weight_hh (G H, H), bias_ih and bias_hh (G H,), all N(0, 1/H).
+  // weight_ih (G H, in), weight_hh (G H, H), bias_ih and bias_hh (G H,), all U(-1/sqrt(H), 1/sqrt(H)).
   void recurrent_last_step(RnnMode mode, int64_t gates, int64_t in, int64_t hidden) {
-    double scale = 1 / std::sqrt(double(hidden));
-    Tensor w_ih = param({gates * hidden, in}, scale), w_hh = param({gates * hidden, hidden}, scale),
-           b_ih = param({gates * hidden}, scale), b_hh = param({gates * hidden}, scale);
+    double bound = 1 / std::sqrt(double(hidden));
+    Tensor w_ih = param({gates * hidden, in}, bound), w_hh = param({gates * hidden, hidden}, bound),
+           b_ih = param({gates * hidden}, bound), b_hh = param({gates * hidden}, bound);
     layers.push_back([=](const Tensor& x) {
       Tensor out = rnn_layer(mode, transpose(x, 0, 1), {}, {}, w_ih, w_hh, b_ih, b_hh, {}, {}, false)[0];
       return index(transpose(out, 0, 1), {IndexItem(), IndexItem::at(-1)});

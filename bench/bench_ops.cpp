@@ -139,10 +139,10 @@ void bench_cross_entropy() {
 void bench_rnn_layers() {
   const int64_t t = 50, n = 32, i = 32, h = 128;
   for (auto [name, mode, gates] : {std::tuple{"lstm layer", RnnMode::Lstm, 4}, std::tuple{"gru layer", RnnMode::Gru, 3}}) {
-    double scale = 1 / std::sqrt(double(h));
-    Tensor x = randn({t, n, i}), w_ih = bench::parameter({gates * h, i}, scale),
-           w_hh = bench::parameter({gates * h, h}, scale), b_ih = bench::parameter({gates * h}, scale),
-           b_hh = bench::parameter({gates * h}, scale);
+    double bound = 1 / std::sqrt(double(h));
+    Tensor x = randn({t, n, i}), w_ih = bench::parameter({gates * h, i}, bound),
+           w_hh = bench::parameter({gates * h, h}, bound), b_ih = bench::parameter({gates * h}, bound),
+           b_hh = bench::parameter({gates * h}, bound);
     double f = 2.0 * t * n * gates * h * (i + h);
     bench_op(name, dims(x.shape()) + "->" + std::to_string(h), {x, w_ih, w_hh, b_ih, b_hh}, f, 2 * f, [&] {
       return rnn_layer(mode, x, {}, {}, w_ih, w_hh, b_ih, b_hh, {}, {}, false)[0];
