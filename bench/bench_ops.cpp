@@ -1,15 +1,19 @@
 // Op benchmarks of the C++ core, float32: matmul (square, forward and forward + backward through
-// autograd), elementwise add/mul/relu/exp, sum, softmax. Prints a markdown table with the machine.
+// autograd), the recurrent layers' per-step product (packed GEMM vs OpenBLAS), elementwise
+// add/mul/relu/exp, sum, softmax. Prints a markdown table with the machine.
 // Usage: lamina_bench_ops [--threads N]   (default: lamina's default, the number of cores)
 // Bytes count each input read once and the output written once; matmul FLOPs are 2 M N K.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 #include "autograd/grad_mode.h"
 #include "bench.h"
 #include "core/parallel.h"
+#include "ops/cpu/kernels.h"
+#include "ops/cpu/packed_gemm.h"
 #include "ops/ops.h"
 
 using namespace lamina;
@@ -39,6 +43,26 @@ void bench_matmul() {
       backward(mm(a, b), g, false);
     });
     print_row("mm", shape, "fwd+bwd", ms, 6 * nf * nf * nf, 9 * nf * nf * kF32);
+  }
+}
+
+// One time step of an LSTM (batch 32, H = P = 128): C (M, N) = A (M, K) B with B packed once
+// (cpu::gemm_packed, the panels reused every step) and through OpenBLAS (cpu::gemm); forward
+// h W_hh^T (M, N, K) = (32, 512, 128), backward dgates W_hh (32, 128, 512). 2 M N K FLOPs.
+void bench_recurrent_gemm() {
+  for (auto [M, N, K, trans] : {std::tuple{32, 512, 128, true}, std::tuple{32, 128, 512, false}}) {
+    std::string shape = std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
+    Tensor a = randn({M, K}), w = trans ? randn({N, K}) : randn({K, N}), c = zeros({M, N});
+    const float *pa = a.data<float>(), *pw = w.data<float>();
+    float* pc = c.data<float>();
+    double flops = 2.0 * M * N * K, bytes = double(M * K + K * N + M * N) * kF32;
+    const int64_t ldw = trans ? K : N;
+    cpu::PackedMatrix<float> packed = cpu::pack_b(pw, trans, K, N, ldw);
+    print_row("gemm_packed", shape, trans ? "forward" : "backward",
+              median_ms([&] { cpu::gemm_packed<float>(M, pa, K, packed, 0.0f, pc, N); }), flops, bytes);
+    print_row("openblas", shape, trans ? "forward" : "backward",
+              median_ms([&] { cpu::gemm<float>(false, trans, M, N, K, 1.0f, pa, K, pw, ldw, 0.0f, pc, N); }), flops,
+              bytes);
   }
 }
 
@@ -75,6 +99,7 @@ int main(int argc, char** argv) {
   std::printf("lamina_bench_ops: %s\n\n", lamina::bench::machine_line(get_num_threads()).c_str());
   lamina::bench::print_header();
   bench_matmul();
+  bench_recurrent_gemm();
   bench_memory_bound();
   return 0;
 }

@@ -1,5 +1,6 @@
 // Recurrent layers on the CPU: one layer in one direction over a whole (packed) sequence. GEMMs
-// (OpenBLAS, outside any parallel region) do the matrix work; the per-unit gate math of
+// do the matrix work: OpenBLAS (outside any parallel region) for the products over all steps,
+// gemm_packed for the per-step products with W_hh and W_hr, packed once per call; the gate math of
 // ops/rnn_math.h runs row by row over each step's batch (rows in parallel when a step is large),
 // vectorised over the H units of a row. Shapes and saved buffers are documented in
 // cpu/rnn_kernels.h.
@@ -9,6 +10,7 @@
 #include "core/parallel.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/layers.h"
+#include "ops/cpu/packed_gemm.h"
 #include "ops/cpu/rnn_kernels.h"
 #include "ops/rnn_math.h"
 
@@ -135,6 +137,8 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
   const bool bias = w.b_ih != nullptr;
   const std::vector<int64_t> offsets = step_offsets(s);
   Scratch<T> xproj = scratch<T>(total * GH), hproj = scratch<T>(s.N * GH);
+  const PackedMatrix<T> w_hh_t = pack_b(w.w_hh, true, P, GH, P);                           // W_hh^T (P, G*H)
+  const PackedMatrix<T> w_hr_t = projected ? pack_b(w.w_hr, true, H, P, H) : PackedMatrix<T>{};  // W_hr^T (H, P)
   if (bias) fill_rows<T>(xproj.get(), w.b_ih, gru ? nullptr : w.b_hh, total, GH);
   gemm<T>(false, true, total, GH, I, T(1), x, I, w.w_ih, I, bias ? T(1) : T(0), xproj.get(), GH);
 
@@ -144,7 +148,7 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
     if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
     const bool hh_bias = gru && bias;
     if (hh_bias) fill_rows<T>(hproj.get(), w.b_hh, nullptr, B, GH);
-    gemm<T>(false, true, B, GH, P, T(1), h_prev + off * P, P, w.w_hh, P, hh_bias ? T(1) : T(0), hproj.get(), GH);
+    gemm_packed<T>(B, h_prev + off * P, P, w_hh_t, hh_bias ? T(1) : T(0), hproj.get(), GH);
     parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
       for (int64_t b = row_begin; b < row_end; ++b) {
         const int64_t row = off + b;
@@ -159,7 +163,7 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
       }
     });
     if (projected) {  // h = m W_hr^T: (B, H) x (H, P)
-      gemm<T>(false, true, B, P, H, T(1), m + off * H, H, w.w_hr, H, T(0), out + off * P, P);
+      gemm_packed<T>(B, m + off * H, H, w_hr_t, T(0), out + off * P, P);
       std::copy(out + off * P, out + (off + B) * P, h);
     }
   }
@@ -177,6 +181,8 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
   Scratch<T> dgi = scratch<T>(total * GH), dgh_gru = scratch<T>(gru ? total * GH : 0);
   Scratch<T> dh_all = scratch<T>(projected ? total * P : 0), dm_proj = scratch<T>(projected ? s.N * H : 0);
   T* dgh = gru ? dgh_gru.get() : dgi.get();
+  const PackedMatrix<T> w_hh_p = pack_b(w.w_hh, false, GH, P, P);                          // W_hh (G*H, P)
+  const PackedMatrix<T> w_hr_p = projected ? pack_b(w.w_hr, false, P, H, H) : PackedMatrix<T>{};  // W_hr (P, H)
 
   for (int64_t k = s.steps() - 1; k >= 0; --k) {
     const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
@@ -186,7 +192,7 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
     const T* dm = dh;
     if (projected) {  // h = m W_hr^T: dm = dh W_hr, dW_hr += dh^T m (after the loop)
       std::copy(dh, dh + B * P, dh_all.get() + off * P);
-      gemm<T>(false, false, B, H, P, T(1), dh, P, w.w_hr, H, T(0), dm_proj.get(), H);
+      gemm_packed<T>(B, dh, P, w_hr_p, T(0), dm_proj.get(), H);
       dm = dm_proj.get();
     }
     parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
@@ -200,7 +206,7 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
       }
     });
     // dh_prev = da_h W_hh: (B, G*H) x (G*H, P); the GRU adds it to dh z written above.
-    gemm<T>(false, false, B, P, GH, T(1), dgh + off * GH, GH, w.w_hh, P, gru ? T(1) : T(0), dh, P);
+    gemm_packed<T>(B, dgh + off * GH, GH, w_hh_p, gru ? T(1) : T(0), dh, P);
   }
 
   if (dx) gemm<T>(false, false, total, I, GH, T(1), dgi.get(), GH, w.w_ih, I, T(0), dx, I);

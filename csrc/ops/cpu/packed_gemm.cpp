@@ -1,0 +1,125 @@
+// The packed GEMM of packed_gemm.h. Written with GCC vector extensions (portable: without
+// AVX-512 the compiler splits the vectors), one micro-kernel for float and double. A micro-kernel
+// keeps an R x 2-vector block of C in registers (8 x 32 floats with AVX-512: 16 accumulators of
+// the 32 registers) and for each k broadcasts A[i, k] against two vectors of one panel row.
+#include "ops/cpu/packed_gemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/parallel.h"
+
+namespace lamina::cpu {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int kVecBytes = 64, kRows = 8;
+#else
+constexpr int kVecBytes = 32, kRows = 6;  // 6 x 2 accumulators + 3 of 16 AVX2 registers
+#endif
+
+template <typename T> struct VecOf {
+  typedef T type __attribute__((vector_size(kVecBytes)));
+};
+template <typename T> using Vec = typename VecOf<T>::type;
+template <typename T> constexpr int64_t kLanes = kVecBytes / int64_t(sizeof(T));
+template <typename T> constexpr int64_t kPanelWidth = 2 * kLanes<T>;
+
+// Multiply-adds per parallel chunk: a fork-join costs a few microseconds, a chunk must outweigh it.
+constexpr int64_t kParallelWork = int64_t(1) << 19;
+
+// C[0:R, 0:cols] = A[0:R, 0:K] panel[0:K, 0:cols] + beta C, the panel's first V vectors (cols <= V
+// lanes; past cols the panel holds zeros or columns that are not stored).
+template <typename T, int R, int V>
+void micro_kernel(int64_t K, const T* __restrict A, int64_t lda, const T* __restrict panel, T beta, T* __restrict C,
+                  int64_t ldc, int64_t cols) {
+  constexpr int64_t L = kLanes<T>, W = kPanelWidth<T>;
+  Vec<T> acc[R][V] = {};
+  for (int64_t k = 0; k < K; ++k) {
+    Vec<T> b[V];
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) std::memcpy(&b[v], panel + k * W + v * L, sizeof(Vec<T>));
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      const T a = A[i * lda + k];
+#pragma GCC unroll 2
+      for (int v = 0; v < V; ++v) acc[i][v] += a * b[v];
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    T* c = C + i * ldc;
+    if (cols == V * L) {
+      for (int v = 0; v < V; ++v) {
+        Vec<T> out = acc[i][v];
+        if (beta != T(0)) {
+          Vec<T> old;
+          std::memcpy(&old, c + v * L, sizeof(Vec<T>));
+          out += beta * old;
+        }
+        std::memcpy(c + v * L, &out, sizeof(Vec<T>));
+      }
+    } else {
+      T row[V * L];
+      std::memcpy(row, acc[i], sizeof(row));
+      for (int64_t j = 0; j < cols; ++j) c[j] = beta == T(0) ? row[j] : row[j] + beta * c[j];
+    }
+  }
+}
+
+// micro_kernel for rows = 1..R (a block of rows < R at the bottom of C).
+template <typename T, int V, int R = kRows>
+void run_rows(int64_t rows, int64_t K, const T* A, int64_t lda, const T* panel, T beta, T* C, int64_t ldc,
+              int64_t cols) {
+  if constexpr (R > 1) {
+    if (rows < R) return run_rows<T, V, R - 1>(rows, K, A, lda, panel, beta, C, ldc, cols);
+  }
+  micro_kernel<T, R, V>(K, A, lda, panel, beta, C, ldc, cols);
+}
+
+}  // namespace
+
+template <typename T> PackedMatrix<T> pack_b(const T* src, bool trans, int64_t K, int64_t N, int64_t ld) {
+  constexpr int64_t W = kPanelWidth<T>;
+  const int64_t panels = (N + W - 1) / W;
+  PackedMatrix<T> packed{K, N, scratch<T>(panels * K * W)};
+  T* dst = packed.data.get();
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t j = 0; j < W; ++j) {  // column n of B: row n of src (trans) or column n
+      const int64_t n = p * W + j;
+      T* col = dst + p * K * W + j;
+      if (n >= N) for (int64_t k = 0; k < K; ++k) col[k * W] = T(0);
+      else if (trans) for (int64_t k = 0; k < K; ++k) col[k * W] = src[n * ld + k];
+      else for (int64_t k = 0; k < K; ++k) col[k * W] = src[k * ld + n];
+    }
+  return packed;
+}
+
+template <typename T>
+void gemm_packed(int64_t M, const T* A, int64_t lda, const PackedMatrix<T>& B, T beta, T* C, int64_t ldc) {
+  constexpr int64_t L = kLanes<T>, W = kPanelWidth<T>;
+  const int64_t K = B.K, N = B.N, panels = (N + W - 1) / W;
+  if (M <= 0 || N <= 0) return;
+  // A panel (K x W, 16 KB for K = 128 floats) stays in L1 while every row block of A passes it.
+  parallel_for(0, panels, std::max<int64_t>(1, kParallelWork / std::max<int64_t>(1, M * K * W)),
+               [&](int64_t p_begin, int64_t p_end) {
+                 for (int64_t p = p_begin; p < p_end; ++p) {
+                   const T* panel = B.data.get() + p * K * W;
+                   const int64_t cols = std::min(W, N - p * W);
+                   for (int64_t i = 0; i < M; i += kRows) {
+                     const int64_t rows = std::min<int64_t>(kRows, M - i);
+                     T* c = C + i * ldc + p * W;
+                     if (cols > L) run_rows<T, 2>(rows, K, A + i * lda, lda, panel, beta, c, ldc, cols);
+                     else run_rows<T, 1>(rows, K, A + i * lda, lda, panel, beta, c, ldc, cols);
+                   }
+                 }
+               });
+}
+
+#define LAMINA_INSTANTIATE(T)                                                                 \
+  template PackedMatrix<T> pack_b<T>(const T*, bool, int64_t, int64_t, int64_t);              \
+  template void gemm_packed<T>(int64_t, const T*, int64_t, const PackedMatrix<T>&, T, T*, int64_t);
+LAMINA_INSTANTIATE(float)
+LAMINA_INSTANTIATE(double)
+#undef LAMINA_INSTANTIATE
+
+}  // namespace lamina::cpu
