@@ -59,7 +59,7 @@ void bench_recurrent_gemm() {
     const int64_t ldw = trans ? K : N;
     cpu::PackedMatrix<float> packed = cpu::pack_b(pw, trans, K, N, ldw);
     print_row("gemm_packed", shape, trans ? "forward" : "backward",
-              median_ms([&] { cpu::gemm_packed<float>(M, pa, K, packed, 0.0f, pc, N); }), flops, bytes);
+              median_ms([&] { cpu::gemm_packed<float>(false, M, pa, K, packed, 0.0f, pc, N); }), flops, bytes);
     print_row("openblas", shape, trans ? "forward" : "backward",
               median_ms([&] { cpu::gemm<float>(false, trans, M, N, K, 1.0f, pa, K, pw, ldw, 0.0f, pc, N); }), flops,
               bytes);

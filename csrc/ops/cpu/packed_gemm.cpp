@@ -29,10 +29,11 @@ template <typename T> constexpr int64_t kPanelWidth = 2 * kLanes<T>;
 constexpr int64_t kParallelWork = int64_t(1) << 19;
 
 // C[0:R, 0:cols] = A[0:R, 0:K] panel[0:K, 0:cols] + beta C, the panel's first V vectors (cols <= V
-// lanes; past cols the panel holds zeros or columns that are not stored).
+// lanes; past cols the panel holds zeros or columns that are not stored). A[i, k] is at
+// A[i rs + k ks] (rs, ks = lda, 1, or 1, lda for a transposed A).
 template <typename T, int R, int V>
-void micro_kernel(int64_t K, const T* __restrict A, int64_t lda, const T* __restrict panel, T beta, T* __restrict C,
-                  int64_t ldc, int64_t cols) {
+void micro_kernel(int64_t K, const T* __restrict A, int64_t rs, int64_t ks, const T* __restrict panel, T beta,
+                  T* __restrict C, int64_t ldc, int64_t cols) {
   constexpr int64_t L = kLanes<T>, W = kPanelWidth<T>;
   Vec<T> acc[R][V] = {};
   for (int64_t k = 0; k < K; ++k) {
@@ -41,7 +42,7 @@ void micro_kernel(int64_t K, const T* __restrict A, int64_t lda, const T* __rest
     for (int v = 0; v < V; ++v) std::memcpy(&b[v], panel + k * W + v * L, sizeof(Vec<T>));
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
-      const T a = A[i * lda + k];
+      const T a = A[i * rs + k * ks];
 #pragma GCC unroll 2
       for (int v = 0; v < V; ++v) acc[i][v] += a * b[v];
     }
@@ -68,12 +69,12 @@ void micro_kernel(int64_t K, const T* __restrict A, int64_t lda, const T* __rest
 
 // micro_kernel for rows = 1..R (a block of rows < R at the bottom of C).
 template <typename T, int V, int R = kRows>
-void run_rows(int64_t rows, int64_t K, const T* A, int64_t lda, const T* panel, T beta, T* C, int64_t ldc,
+void run_rows(int64_t rows, int64_t K, const T* A, int64_t rs, int64_t ks, const T* panel, T beta, T* C, int64_t ldc,
               int64_t cols) {
   if constexpr (R > 1) {
-    if (rows < R) return run_rows<T, V, R - 1>(rows, K, A, lda, panel, beta, C, ldc, cols);
+    if (rows < R) return run_rows<T, V, R - 1>(rows, K, A, rs, ks, panel, beta, C, ldc, cols);
   }
-  micro_kernel<T, R, V>(K, A, lda, panel, beta, C, ldc, cols);
+  micro_kernel<T, R, V>(K, A, rs, ks, panel, beta, C, ldc, cols);
 }
 
 }  // namespace
@@ -82,22 +83,25 @@ template <typename T> PackedMatrix<T> pack_b(const T* src, bool trans, int64_t K
   constexpr int64_t W = kPanelWidth<T>;
   const int64_t panels = (N + W - 1) / W;
   PackedMatrix<T> packed{K, N, scratch<T>(panels * K * W)};
-  T* dst = packed.data.get();
-  for (int64_t p = 0; p < panels; ++p)
-    for (int64_t j = 0; j < W; ++j) {  // column n of B: row n of src (trans) or column n
-      const int64_t n = p * W + j;
-      T* col = dst + p * K * W + j;
-      if (n >= N) for (int64_t k = 0; k < K; ++k) col[k * W] = T(0);
-      else if (trans) for (int64_t k = 0; k < K; ++k) col[k * W] = src[n * ld + k];
-      else for (int64_t k = 0; k < K; ++k) col[k * W] = src[k * ld + n];
-    }
+  for (int64_t p = 0; p < panels; ++p) {
+    T* panel = packed.data.get() + p * K * W;
+    const int64_t n0 = p * W, cols = std::min(W, N - n0);
+    if (trans)  // column n of B is row n of src
+      for (int64_t j = 0; j < cols; ++j)
+        for (int64_t k = 0; k < K; ++k) panel[k * W + j] = src[(n0 + j) * ld + k];
+    else
+      for (int64_t k = 0; k < K; ++k) std::copy(src + k * ld + n0, src + k * ld + n0 + cols, panel + k * W);
+    if (cols < W)
+      for (int64_t k = 0; k < K; ++k) std::fill(panel + k * W + cols, panel + (k + 1) * W, T(0));
+  }
   return packed;
 }
 
 template <typename T>
-void gemm_packed(int64_t M, const T* A, int64_t lda, const PackedMatrix<T>& B, T beta, T* C, int64_t ldc) {
+void gemm_packed(bool trans_a, int64_t M, const T* A, int64_t lda, const PackedMatrix<T>& B, T beta, T* C,
+                 int64_t ldc) {
   constexpr int64_t L = kLanes<T>, W = kPanelWidth<T>;
-  const int64_t K = B.K, N = B.N, panels = (N + W - 1) / W;
+  const int64_t K = B.K, N = B.N, panels = (N + W - 1) / W, rs = trans_a ? 1 : lda, ks = trans_a ? lda : 1;
   if (M <= 0 || N <= 0) return;
   // A panel (K x W, 16 KB for K = 128 floats) stays in L1 while every row block of A passes it.
   parallel_for(0, panels, std::max<int64_t>(1, kParallelWork / std::max<int64_t>(1, M * K * W)),
@@ -108,8 +112,8 @@ void gemm_packed(int64_t M, const T* A, int64_t lda, const PackedMatrix<T>& B, T
                    for (int64_t i = 0; i < M; i += kRows) {
                      const int64_t rows = std::min<int64_t>(kRows, M - i);
                      T* c = C + i * ldc + p * W;
-                     if (cols > L) run_rows<T, 2>(rows, K, A + i * lda, lda, panel, beta, c, ldc, cols);
-                     else run_rows<T, 1>(rows, K, A + i * lda, lda, panel, beta, c, ldc, cols);
+                     if (cols > L) run_rows<T, 2>(rows, K, A + i * rs, rs, ks, panel, beta, c, ldc, cols);
+                     else run_rows<T, 1>(rows, K, A + i * rs, rs, ks, panel, beta, c, ldc, cols);
                    }
                  }
                });
@@ -117,7 +121,7 @@ void gemm_packed(int64_t M, const T* A, int64_t lda, const PackedMatrix<T>& B, T
 
 #define LAMINA_INSTANTIATE(T)                                                                 \
   template PackedMatrix<T> pack_b<T>(const T*, bool, int64_t, int64_t, int64_t);              \
-  template void gemm_packed<T>(int64_t, const T*, int64_t, const PackedMatrix<T>&, T, T*, int64_t);
+  template void gemm_packed<T>(bool, int64_t, const T*, int64_t, const PackedMatrix<T>&, T, T*, int64_t);
 LAMINA_INSTANTIATE(float)
 LAMINA_INSTANTIATE(double)
 #undef LAMINA_INSTANTIATE

@@ -21,10 +21,12 @@ template <typename T> struct PackedMatrix {
 // B (K, N) = src (K, N) with row stride ld, or (trans) src^T with src (N, K) of row stride ld.
 template <typename T> PackedMatrix<T> pack_b(const T* src, bool trans, int64_t K, int64_t N, int64_t ld);
 
-// C (M, N) = A (M, K) B + beta C, with B packed; A and C row-major with row strides lda, ldc.
-// beta == 0 writes C without reading it. Column panels run in parallel when the product is big
-// enough to pay for a fork-join; each element is summed over k in order, whatever the threads.
+// C (M, N) = op(A) B + beta C, with B packed; op(A) (M, K) is A, or A^T with A (K, M) (trans_a);
+// A and C row-major with row strides lda, ldc. beta == 0 writes C without reading it. Column panels
+// run in parallel when the product is big enough to pay for a fork-join; each element is summed
+// over k in order, whatever the threads.
 template <typename T>
-void gemm_packed(int64_t M, const T* A, int64_t lda, const PackedMatrix<T>& B, T beta, T* C, int64_t ldc);
+void gemm_packed(bool trans_a, int64_t M, const T* A, int64_t lda, const PackedMatrix<T>& B, T beta, T* C,
+                 int64_t ldc);
 
 }  // namespace lamina::cpu
