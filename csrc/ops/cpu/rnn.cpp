@@ -1,6 +1,6 @@
 // Recurrent layers on the CPU: one layer in one direction over a whole (packed) sequence. GEMMs
-// do the matrix work: OpenBLAS (outside any parallel region) for the products over all steps,
-// gemm_packed for the per-step products with W_hh and W_hr, packed once per call; the gate math of
+// (cpu::gemm_packed, each weight packed once per call) do the matrix work: per step with W_hh and
+// W_hr, per chunk of steps with W_ih and for the weight gradients; the gate math of
 // ops/rnn_math.h runs row by row over each step's batch (rows in parallel when a step is large),
 // vectorised over the H units of a row. Shapes and saved buffers are documented in
 // cpu/rnn_kernels.h.
@@ -8,8 +8,6 @@
 #include <vector>
 
 #include "core/parallel.h"
-#include "ops/cpu/kernels.h"
-#include "ops/cpu/layers.h"
 #include "ops/cpu/packed_gemm.h"
 #include "ops/cpu/rnn_kernels.h"
 #include "ops/rnn_math.h"
@@ -25,9 +23,9 @@ int64_t RnnSizes::total() const {
 namespace {
 
 // Units (row, j) per thread chunk in the gate kernels: a step's kernel takes microseconds, and an
-// OpenMP region between two BLAS calls costs more than it saves below this size.
+// OpenMP region between two GEMMs costs more than it saves below this size.
 constexpr int64_t kGateGrain = 32768;
-// Rows of a chunk of steps in the backward (see rnn_layer_backward).
+// Rows of a chunk of steps (at least one step): see StepChunk.
 constexpr int64_t kChunkRows = 256;
 
 // Row offset of each step in the packed buffers: offsets[t] = sum_{t' < t} batch_sizes[t'].
@@ -45,6 +43,26 @@ template <typename T> void fill_rows(T* out, const T* a, const T* b, int64_t row
 
 // The k-th step in processing order.
 int64_t step_at(const RnnSizes& s, int64_t k) { return s.reverse ? s.steps() - 1 - k : k; }
+
+// Steps k in [k_begin, k_end) of the processing order, holding rows [lo, lo + rows) of the packed
+// buffers: whole steps, at most max(kChunkRows, N) rows. Both directions work chunk by chunk, so
+// that a chunk's input projection (forward) or pre-activation gradients (backward) stay in cache,
+// in buffers of one chunk, and its weight gradients are GEMMs with K = rows (per step, K = a batch
+// would leave a GEMM loading and storing dW; over the whole sequence, da would not stay in cache).
+struct StepChunk {
+  int64_t k_begin, k_end, lo, rows;
+};
+std::vector<StepChunk> step_chunks(const RnnSizes& s, const std::vector<int64_t>& offsets) {
+  const int64_t capacity = std::max(kChunkRows, s.N);
+  std::vector<StepChunk> chunks;
+  for (int64_t k = 0; k < s.steps(); ++k) {
+    const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)];
+    if (chunks.empty() || chunks.back().rows + B > capacity) chunks.push_back({k, k, offsets[size_t(t)], 0});
+    StepChunk& chunk = chunks.back();
+    chunk.k_end = k + 1, chunk.rows += B, chunk.lo = std::min(chunk.lo, offsets[size_t(t)]);
+  }
+  return chunks;
+}
 
 // sums[c] += sum_r inp[r, c] for inp (rows, cols), in double.
 template <typename T> void add_column_sums(double* sums, const T* inp, int64_t rows, int64_t cols) {
@@ -122,54 +140,56 @@ void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __re
 }  // namespace
 
 // Step t, row b, unit j: the pre-activation of gate block g is xproj[g H + j] + hproj[g H + j],
-// xproj = x_t W_ih^T (all steps in one GEMM) and hproj = h_prev W_hh^T, the biases folded into
+// xproj = x_t W_ih^T (one GEMM per chunk of steps) and hproj = h_prev W_hh^T, the biases folded into
 // them (xproj starts as b_ih + b_hh). The GRU keeps the two apart, n = tanh(gi_n + r gh_n) needing
 // gh_n = (h W_hh^T + b_hh)_n alone: there xproj starts as b_ih and hproj as b_hh.
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s) {
-  const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H, total = s.total();
+  const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H;
   const bool relu = s.mode == RnnMode::RnnRelu, projected = s.projected(), gru = s.mode == RnnMode::Gru;
   const bool bias = w.b_ih != nullptr;
   const std::vector<int64_t> offsets = step_offsets(s);
-  Scratch<T> xproj = scratch<T>(total * GH), hproj = scratch<T>(s.N * GH);
+  // xproj: the chunk's input projections, indexed by row - lo; hproj: the step's.
+  Scratch<T> xproj = scratch<T>(std::max(kChunkRows, s.N) * GH), hproj = scratch<T>(s.N * GH);
+  const PackedMatrix<T> w_ih_t = pack_b(w.w_ih, true, I, GH, I);                           // W_ih^T (I, G*H)
   const PackedMatrix<T> w_hh_t = pack_b(w.w_hh, true, P, GH, P);                           // W_hh^T (P, G*H)
   const PackedMatrix<T> w_hr_t = projected ? pack_b(w.w_hr, true, H, P, H) : PackedMatrix<T>{};  // W_hr^T (H, P)
-  if (bias) fill_rows<T>(xproj.get(), w.b_ih, gru ? nullptr : w.b_hh, total, GH);
-  gemm<T>(false, true, total, GH, I, T(1), x, I, w.w_ih, I, bias ? T(1) : T(0), xproj.get(), GH);
 
-  for (int64_t k = 0; k < s.steps(); ++k) {
-    const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
-    std::copy(h, h + B * P, h_prev + off * P);
-    if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
-    const bool hh_bias = gru && bias;
-    if (hh_bias) fill_rows<T>(hproj.get(), w.b_hh, nullptr, B, GH);
-    gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, hh_bias ? T(1) : T(0), hproj.get(), GH);
-    parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
-      for (int64_t b = row_begin; b < row_end; ++b) {
-        const int64_t row = off + b;
-        const T* xp = xproj.get() + row * GH;
-        const T* hp = hproj.get() + b * GH;
-        T* saved = gates + row * SH;
-        T* h_row = h + b * P;
-        if (s.mode == RnnMode::Lstm) lstm_row_forward(saved, c + b * H, projected ? m + row * H : h_row, xp, hp, H);
-        else if (gru) gru_row_forward(saved, h_row, xp, hp, h_prev + row * P, H);
-        else rnn_row_forward(saved, h_row, xp, hp, H, relu);
-        if (!projected) std::copy(h_row, h_row + P, out + row * P);
+  for (const StepChunk& chunk : step_chunks(s, offsets)) {
+    const int64_t lo = chunk.lo;  // xproj = x W_ih^T + biases, the chunk's rows
+    if (bias) fill_rows<T>(xproj.get(), w.b_ih, gru ? nullptr : w.b_hh, chunk.rows, GH);
+    gemm_packed<T>(false, chunk.rows, x + lo * I, I, w_ih_t, bias ? T(1) : T(0), xproj.get(), GH);
+    for (int64_t k = chunk.k_begin; k < chunk.k_end; ++k) {
+      const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
+      std::copy(h, h + B * P, h_prev + off * P);
+      if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
+      const bool hh_bias = gru && bias;
+      if (hh_bias) fill_rows<T>(hproj.get(), w.b_hh, nullptr, B, GH);
+      gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, hh_bias ? T(1) : T(0), hproj.get(), GH);
+      parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
+        for (int64_t b = row_begin; b < row_end; ++b) {
+          const int64_t row = off + b;
+          const T* xp = xproj.get() + (row - lo) * GH;
+          const T* hp = hproj.get() + b * GH;
+          T* saved = gates + row * SH;
+          T* h_row = h + b * P;
+          if (s.mode == RnnMode::Lstm) lstm_row_forward(saved, c + b * H, projected ? m + row * H : h_row, xp, hp, H);
+          else if (gru) gru_row_forward(saved, h_row, xp, hp, h_prev + row * P, H);
+          else rnn_row_forward(saved, h_row, xp, hp, H, relu);
+          if (!projected) std::copy(h_row, h_row + P, out + row * P);
+        }
+      });
+      if (projected) {  // h = m W_hr^T: (B, H) x (H, P)
+        gemm_packed<T>(false, B, m + off * H, H, w_hr_t, T(0), out + off * P, P);
+        std::copy(out + off * P, out + (off + B) * P, h);
       }
-    });
-    if (projected) {  // h = m W_hr^T: (B, H) x (H, P)
-      gemm_packed<T>(false, B, m + off * H, H, w_hr_t, T(0), out + off * P, P);
-      std::copy(out + off * P, out + (off + B) * P, h);
     }
   }
 }
 
-// The steps run in chunks of consecutive steps of about kChunkRows rows in all (rows [lo, lo + rows)
-// of the packed buffers): a chunk's pre-activation gradients stay in cache, in (kChunkRows, G*H)
-// buffers, until the chunk's weight gradients are added as GEMMs over its rows (K = rows), e.g.
-// dW_hh += da[lo:lo+rows]^T h_prev[lo:lo+rows]. (Per step, with K = a batch, a GEMM would spend its time
-// loading and storing dW; over the whole sequence, da would not stay in cache.)
+// Chunk by chunk (StepChunk), last first: the chunk's steps, then its weight gradients, e.g.
+// dW_hh += da[lo:lo+rows]^T h_prev[lo:lo+rows].
 template <typename T>
 void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const T* dout,
                         const T* x, const T* gates, const T* h_prev, const T* c_prev, const T* m,
@@ -177,7 +197,7 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
   const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H;
   const bool relu = s.mode == RnnMode::RnnRelu, projected = s.projected(), gru = s.mode == RnnMode::Gru;
   const std::vector<int64_t> offsets = step_offsets(s);
-  const int64_t capacity = std::max(kChunkRows, s.N);  // rows of a chunk: whole steps, at least one
+  const int64_t capacity = std::max(kChunkRows, s.N);
   // dgi: gradient of the pre-activations through W_ih (and b_ih); dgh: through W_hh (and b_hh), the
   // same buffer except for the GRU; both indexed by row - lo. dh_chunk: each row's gradient of h
   // (projected LSTM, for dW_hr). db_sums: the bias gradients' column sums, in double.
@@ -189,14 +209,10 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
   const PackedMatrix<T> w_ih_p = dx ? pack_b(w.w_ih, false, GH, I, I) : PackedMatrix<T>{};  // W_ih (G*H, I)
   const PackedMatrix<T> w_hr_p = projected ? pack_b(w.w_hr, false, P, H, H) : PackedMatrix<T>{};  // W_hr (P, H)
 
-  for (int64_t k_first = s.steps() - 1; k_first >= 0;) {
-    // The chunk: steps k_first, k_first - 1, ..., k_last (processing order) hold rows [lo, lo + rows).
-    int64_t k_last = k_first, rows = s.batch_sizes[size_t(step_at(s, k_first))];
-    while (k_last > 0 && rows + s.batch_sizes[size_t(step_at(s, k_last - 1))] <= capacity)
-      rows += s.batch_sizes[size_t(step_at(s, --k_last))];
-    const int64_t lo = std::min(offsets[size_t(step_at(s, k_first))], offsets[size_t(step_at(s, k_last))]);
-
-    for (int64_t k = k_first; k >= k_last; --k) {
+  const std::vector<StepChunk> chunks = step_chunks(s, offsets);
+  for (auto chunk = chunks.rbegin(); chunk != chunks.rend(); ++chunk) {
+    const int64_t lo = chunk->lo, rows = chunk->rows;
+    for (int64_t k = chunk->k_end - 1; k >= chunk->k_begin; --k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
       if (dout)
         for (int64_t i = 0; i < B * P; ++i) dh[i] += dout[off * P + i];
@@ -229,7 +245,6 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
     if (dw_hr) gemm_packed<T>(true, P, dh_chunk.get(), P, pack_b(m + lo * H, false, rows, H, H), T(1), dw_hr, H);
     if (db_ih) add_column_sums(dbi_sums.data(), dgi.get(), rows, GH);
     if (db_hh && gru) add_column_sums(dbh_sums.data(), dgh, rows, GH);
-    k_first = k_last - 1;
   }
   for (int64_t c = 0; c < GH && db_ih; ++c) db_ih[c] += T(dbi_sums[size_t(c)]);
   for (int64_t c = 0; c < GH && db_hh; ++c) db_hh[c] += T((gru ? dbh_sums : dbi_sums)[size_t(c)]);

@@ -37,8 +37,9 @@ template <typename T> struct RnnWeights {
 // final one on return (a row keeps its state once its sequence has ended).
 // Saves for backward: gates (total, S*H), h_prev (total, P) and c_prev (total, H, LSTM) (each
 // row's state before its step), m (total, H) (projected LSTM: o tanh(c), the input of W_hr).
-// The input projection x W_ih^T of all steps is one GEMM; then one GEMM h W_hh^T per step and a
-// fused gate kernel over (batch_sizes[t], H), and with a projection one GEMM m W_hr^T per step.
+// The input projection x W_ih^T is one GEMM per chunk of consecutive steps (about 256 rows); then
+// one GEMM h W_hh^T per step and a fused gate kernel over (batch_sizes[t], H), and with a
+// projection one GEMM m W_hr^T per step.
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s);
