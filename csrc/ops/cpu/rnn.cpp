@@ -22,9 +22,9 @@ int64_t RnnSizes::total() const {
 
 namespace {
 
-// Units (row, j) per thread chunk in the gate kernels: a step's kernel takes microseconds, and an
-// OpenMP region between two GEMMs costs more than it saves below this size.
-constexpr int64_t kGateGrain = 32768;
+// Units (row, j) per thread chunk in the gate kernels: about 5 us of LSTM gate math, against about
+// a microsecond for a fork-join on the pool that has just run the step's GEMM.
+constexpr int64_t kGateGrain = 2048;
 // Rows of a chunk of steps (at least one step): see StepChunk.
 constexpr int64_t kChunkRows = 256;
 
