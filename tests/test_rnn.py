@@ -191,6 +191,27 @@ def test_large_sizes_match_torch(cls_name, kwargs, batch, steps, lengths):
     compare_run(th, ours, x, init, pack=pack)
 
 
+def test_lstm_results_do_not_depend_on_thread_count():
+    """At batch 32, hidden 128 the per-step GEMMs split their column panels over the threads and
+    the gate kernels their rows: every value is still summed in the same order."""
+    before, data = lm.get_num_threads(), randn(20, 32, 16)
+    try:
+        results = []
+        for threads in (1, 2):
+            lm.set_num_threads(threads)
+            lm.manual_seed(0)
+            lstm = R.LSTM(16, 128, proj_size=40)
+            x = lm.tensor(data, requires_grad=True)
+            out, (h, c) = lstm(x)
+            (out.sum() + c.sum()).backward()
+            grads = [x.grad] + [p.grad for p in lstm.parameters()]
+            results.append([out.detach().numpy().copy()] + [g.numpy().copy() for g in grads])
+        for a, b in zip(*results):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        lm.set_num_threads(before)
+
+
 def test_packed_output_keeps_layout_and_indices():
     torch = torch_or_skip()
     th, ours = make_pair("GRU", input_size=I, hidden_size=H)
