@@ -103,18 +103,19 @@ void gemm_packed(bool trans_a, int64_t M, const T* A, int64_t lda, const PackedM
   constexpr int64_t L = kLanes<T>, W = kPanelWidth<T>;
   const int64_t K = B.K, N = B.N, panels = (N + W - 1) / W, rs = trans_a ? 1 : lda, ks = trans_a ? lda : 1;
   if (M <= 0 || N <= 0) return;
-  // A panel (K x W, 16 KB for K = 128 floats) stays in L1 while every row block of A passes it.
-  parallel_for(0, panels, std::max<int64_t>(1, kParallelWork / std::max<int64_t>(1, M * K * W)),
-               [&](int64_t p_begin, int64_t p_end) {
-                 for (int64_t p = p_begin; p < p_end; ++p) {
+  // Tiles (panel p, row block r) in panel-major order: a panel (K x W, 16 KB for K = 128 floats)
+  // stays in L1 while the row blocks of A pass it. Threads take ranges of tiles, so a product of
+  // one panel (N <= W) splits over its rows.
+  const int64_t row_blocks = (M + kRows - 1) / kRows;
+  parallel_for(0, panels * row_blocks, std::max<int64_t>(1, kParallelWork / std::max<int64_t>(1, kRows * K * W)),
+               [&](int64_t tile_begin, int64_t tile_end) {
+                 for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
+                   const int64_t p = tile / row_blocks, i = tile % row_blocks * kRows;
                    const T* panel = B.data.get() + p * K * W;
-                   const int64_t cols = std::min(W, N - p * W);
-                   for (int64_t i = 0; i < M; i += kRows) {
-                     const int64_t rows = std::min<int64_t>(kRows, M - i);
-                     T* c = C + i * ldc + p * W;
-                     if (cols > L) run_rows<T, 2>(rows, K, A + i * rs, rs, ks, panel, beta, c, ldc, cols);
-                     else run_rows<T, 1>(rows, K, A + i * rs, rs, ks, panel, beta, c, ldc, cols);
-                   }
+                   const int64_t cols = std::min(W, N - p * W), rows = std::min<int64_t>(kRows, M - i);
+                   T* c = C + i * ldc + p * W;
+                   if (cols > L) run_rows<T, 2>(rows, K, A + i * rs, rs, ks, panel, beta, c, ldc, cols);
+                   else run_rows<T, 1>(rows, K, A + i * rs, rs, ks, panel, beta, c, ldc, cols);
                  }
                });
 }
