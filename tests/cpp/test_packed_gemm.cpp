@@ -45,8 +45,9 @@ void check_shape(int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b, T 
       close &= std::fabs(double(C[at]) - ref) <= tol * (1.0 + scale);
     }
   if (!close || !untouched)
-    test::fail(__FILE__, __LINE__, fmt("gemm_packed M=", M, " N=", N, " K=", K, " trans_a=", trans_a, " trans_b=", trans_b, " beta=",
-                                       double(beta), close ? "" : ": wrong values", untouched ? "" : ": gap written"));
+    test::fail(__FILE__, __LINE__, fmt("gemm_packed M=", M, " N=", N, " K=", K, " trans_a=", trans_a, " trans_b=",
+                                       trans_b, " beta=", double(beta), close ? "" : ": wrong values",
+                                       untouched ? "" : ": gap written"));
 }
 
 template <typename T> void check_all_shapes() {

@@ -228,8 +228,9 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
           const int64_t row = off + b;
           const T* saved = gates + row * SH;
           T* da = dgi.get() + (row - lo) * GH;
+          T* dgh_row = dgh + (row - lo) * GH;
           if (s.mode == RnnMode::Lstm) lstm_row_backward(da, dc + b * H, saved, c_prev + row * H, dm + b * H, H);
-          else if (gru) gru_row_backward(da, dgh + (row - lo) * GH, dh + b * P, saved, h_prev + row * P, H);  // dm == dh
+          else if (gru) gru_row_backward(da, dgh_row, dh + b * P, saved, h_prev + row * P, H);  // dm == dh
           else rnn_row_backward(da, saved, dm + b * H, H, relu);
         }
       });
