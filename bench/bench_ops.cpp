@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 // Op benchmarks of the C++ core, float32: matmul, the layer ops of the reference models of
 // bench/compare_torch.py at their shapes (linear, conv2d, max_pool2d, batch_norm, relu,
 // cross_entropy, the LSTM and GRU layers, Adam over the MLP's parameters), then elementwise ops,
@@ -11,12 +12,26 @@
 // besides, such as pooling indices or LSTM gates, is not counted: the GB/s are lower bounds).
 // FLOPs are stated per op below (a GEMM-shaped op: forward F, backward 2F for dX and dW).
 #include <cmath>
+=======
+// Op benchmarks of the C++ core, float32: matmul (square, forward and forward + backward through
+// autograd), the recurrent layers' per-step product (packed GEMM vs OpenBLAS), elementwise
+// add/mul/relu/exp, sum, softmax. Prints a markdown table with the machine.
+// Usage: lamina_bench_ops [--threads N]   (default: lamina's default, the number of cores)
+// Bytes count each input read once and the output written once; matmul FLOPs are 2 M N K.
+>>>>>>> perf-rnn
 #include <cstdio>
 #include <string>
 #include <tuple>
 
 #include "autograd/grad_mode.h"
 #include "bench.h"
+<<<<<<< HEAD
+=======
+#include "core/parallel.h"
+#include "ops/cpu/kernels.h"
+#include "ops/cpu/packed_gemm.h"
+#include "ops/ops.h"
+>>>>>>> perf-rnn
 
 using namespace lamina;
 using lamina::bench::median_ms;
@@ -63,6 +78,7 @@ void bench_matmul() {
   }
 }
 
+<<<<<<< HEAD
 // linear (B, IC) -> (B, OC): forward 2 B IC OC + B OC (bias); backward dX = dY W and dW = dY^T X
 // (2 B IC OC each) and db = sum dY (B OC).
 void bench_linear() {
@@ -167,6 +183,29 @@ void bench_adam() {
 }
 
 // Elementwise, sum and softmax at 1e3, 1e5, 1e7 elements (softmax over rows of 1000), forward.
+=======
+// One time step of an LSTM (batch 32, H = P = 128): C (M, N) = A (M, K) B with B packed once
+// (cpu::gemm_packed, the panels reused every step) and through OpenBLAS (cpu::gemm); forward
+// h W_hh^T (M, N, K) = (32, 512, 128), backward dgates W_hh (32, 128, 512). 2 M N K FLOPs.
+void bench_recurrent_gemm() {
+  for (auto [M, N, K, trans] : {std::tuple{32, 512, 128, true}, std::tuple{32, 128, 512, false}}) {
+    std::string shape = std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
+    Tensor a = randn({M, K}), w = trans ? randn({N, K}) : randn({K, N}), c = zeros({M, N});
+    const float *pa = a.data<float>(), *pw = w.data<float>();
+    float* pc = c.data<float>();
+    double flops = 2.0 * M * N * K, bytes = double(M * K + K * N + M * N) * kF32;
+    const int64_t ldw = trans ? K : N;
+    cpu::PackedMatrix<float> packed = cpu::pack_b(pw, trans, K, N, ldw);
+    print_row("gemm_packed", shape, trans ? "forward" : "backward",
+              median_ms([&] { cpu::gemm_packed<float>(false, M, pa, K, packed, 0.0f, pc, N); }), flops, bytes);
+    print_row("openblas", shape, trans ? "forward" : "backward",
+              median_ms([&] { cpu::gemm<float>(false, trans, M, N, K, 1.0f, pa, K, pw, ldw, 0.0f, pc, N); }), flops,
+              bytes);
+  }
+}
+
+// Elementwise, sum and softmax at 1e3, 1e5, 1e7 elements (softmax over rows of 1000).
+>>>>>>> perf-rnn
 void bench_memory_bound() {
   GradModeGuard no_grad(false);
   for (int64_t n : {1000, 100000, 10000000}) {
@@ -206,6 +245,15 @@ int main(int argc, char** argv) {
     bench_adam();
     bench_memory_bound();
   }
+<<<<<<< HEAD
   table.print();
+=======
+  manual_seed(0);
+  std::printf("lamina_bench_ops: %s\n\n", lamina::bench::machine_line(get_num_threads()).c_str());
+  lamina::bench::print_header();
+  bench_matmul();
+  bench_recurrent_gemm();
+  bench_memory_bound();
+>>>>>>> perf-rnn
   return 0;
 }

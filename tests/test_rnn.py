@@ -166,6 +166,52 @@ def test_packed_input_matches_torch(cls_name, kwargs, lengths, enforce_sorted, s
     compare_run(th, ours, x, init, pack=(lengths, enforce_sorted))
 
 
+# Sizes past the tails of the packed GEMM (column panels of 32 floats, row blocks of 8: hidden 1,
+# 17, 130, batch 33) and sequences of more rows than one chunk of the backward (256 rows), padded
+# and packed with a batch that shrinks inside a chunk. (module, kwargs, batch, steps, lengths)
+LARGE = [
+    ("LSTM", dict(hidden_size=130, proj_size=17), 33, 9, None),
+    ("LSTM", dict(hidden_size=1, bidirectional=True), 17, 20, None),
+    ("LSTM", dict(hidden_size=20, bidirectional=True), 40, 12, [12] * 9 + [11, 9, 9, 8] + [7] * 10 + [5] * 16 + [1]),
+    ("GRU", dict(hidden_size=130, bidirectional=True), 33, 9, None),
+    ("GRU", dict(hidden_size=17), 40, 12, list(range(12, 0, -1)) * 3 + [12, 7, 3, 1]),
+    ("RNN", dict(hidden_size=33, nonlinearity="relu"), 40, 8, None),
+]
+
+
+@pytest.mark.parametrize("cls_name,kwargs,batch,steps,lengths", LARGE)
+def test_large_sizes_match_torch(cls_name, kwargs, batch, steps, lengths):
+    th, ours = make_pair(cls_name, input_size=7, **kwargs)
+    x = randn(steps, batch, 7)
+    pack = None if lengths is None else (sorted(lengths, reverse=True), True)
+    directions, hidden = 2 if kwargs.get("bidirectional") else 1, kwargs["hidden_size"]
+    init = [randn(directions, batch, kwargs.get("proj_size") or hidden)]
+    if cls_name == "LSTM":
+        init.append(randn(directions, batch, hidden))
+    compare_run(th, ours, x, init, pack=pack)
+
+
+def test_lstm_results_do_not_depend_on_thread_count():
+    """At batch 32, hidden 128 the per-step GEMMs split their column panels over the threads and
+    the gate kernels their rows: every value is still summed in the same order."""
+    before, data = lm.get_num_threads(), randn(20, 32, 16)
+    try:
+        results = []
+        for threads in (1, 2):
+            lm.set_num_threads(threads)
+            lm.manual_seed(0)
+            lstm = R.LSTM(16, 128, proj_size=40)
+            x = lm.tensor(data, requires_grad=True)
+            out, (h, c) = lstm(x)
+            (out.sum() + c.sum()).backward()
+            grads = [x.grad] + [p.grad for p in lstm.parameters()]
+            results.append([out.detach().numpy().copy()] + [g.numpy().copy() for g in grads])
+        for a, b in zip(*results):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        lm.set_num_threads(before)
+
+
 def test_packed_output_keeps_layout_and_indices():
     torch = torch_or_skip()
     th, ours = make_pair("GRU", input_size=I, hidden_size=H)

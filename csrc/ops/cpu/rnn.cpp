@@ -1,5 +1,6 @@
 // Recurrent layers on the CPU: one layer in one direction over a whole (packed) sequence. GEMMs
-// (OpenBLAS, outside any parallel region) do the matrix work; the per-unit gate math of
+// (cpu::gemm_packed, each weight packed once per call) do the matrix work: per step with W_hh and
+// W_hr, per chunk of steps with W_ih and for the weight gradients; the gate math of
 // ops/rnn_math.h runs row by row over each step's batch (rows in parallel when a step is large),
 // vectorised over the H units of a row. Shapes and saved buffers are documented in
 // cpu/rnn_kernels.h.
@@ -7,8 +8,7 @@
 #include <vector>
 
 #include "core/parallel.h"
-#include "ops/cpu/kernels.h"
-#include "ops/cpu/layers.h"
+#include "ops/cpu/packed_gemm.h"
 #include "ops/cpu/rnn_kernels.h"
 #include "ops/rnn_math.h"
 
@@ -22,9 +22,11 @@ int64_t RnnSizes::total() const {
 
 namespace {
 
-// Units (row, j) per thread chunk in the gate kernels: a step's kernel takes microseconds, and an
-// OpenMP region between two BLAS calls costs more than it saves below this size.
-constexpr int64_t kGateGrain = 32768;
+// Units (row, j) per thread chunk in the gate kernels: about 5 us of LSTM gate math, against about
+// a microsecond for a fork-join on the pool that has just run the step's GEMM.
+constexpr int64_t kGateGrain = 2048;
+// Rows of a chunk of steps (at least one step): see StepChunk.
+constexpr int64_t kChunkRows = 256;
 
 // Row offset of each step in the packed buffers: offsets[t] = sum_{t' < t} batch_sizes[t'].
 std::vector<int64_t> step_offsets(const RnnSizes& s) {
@@ -42,16 +44,30 @@ template <typename T> void fill_rows(T* out, const T* a, const T* b, int64_t row
 // The k-th step in processing order.
 int64_t step_at(const RnnSizes& s, int64_t k) { return s.reverse ? s.steps() - 1 - k : k; }
 
-// out[c] += sum_r inp[r, c] for inp (rows, cols), summed in double, in parallel over columns.
-template <typename T> void add_column_sums(T* out, const T* inp, int64_t rows, int64_t cols) {
-  parallel_for(0, cols, std::max<int64_t>(16, (1 << 17) / std::max<int64_t>(rows, 1)), [&](int64_t b, int64_t e) {
-    std::vector<double> acc(size_t(e - b), 0.0);
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* row = inp + r * cols;
-      for (int64_t c = b; c < e; ++c) acc[size_t(c - b)] += double(row[c]);
-    }
-    for (int64_t c = b; c < e; ++c) out[c] += T(acc[size_t(c - b)]);
-  });
+// Steps k in [k_begin, k_end) of the processing order, holding rows [lo, lo + rows) of the packed
+// buffers: whole steps, at most max(kChunkRows, N) rows. Both directions work chunk by chunk, so
+// that a chunk's input projection (forward) or pre-activation gradients (backward) stay in cache,
+// in buffers of one chunk, and its weight gradients are GEMMs with K = rows (per step, K = a batch
+// would leave a GEMM loading and storing dW; over the whole sequence, da would not stay in cache).
+struct StepChunk {
+  int64_t k_begin, k_end, lo, rows;
+};
+std::vector<StepChunk> step_chunks(const RnnSizes& s, const std::vector<int64_t>& offsets) {
+  const int64_t capacity = std::max(kChunkRows, s.N);
+  std::vector<StepChunk> chunks;
+  for (int64_t k = 0; k < s.steps(); ++k) {
+    const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)];
+    if (chunks.empty() || chunks.back().rows + B > capacity) chunks.push_back({k, k, offsets[size_t(t)], 0});
+    StepChunk& chunk = chunks.back();
+    chunk.k_end = k + 1, chunk.rows += B, chunk.lo = std::min(chunk.lo, offsets[size_t(t)]);
+  }
+  return chunks;
+}
+
+// sums[c] += sum_r inp[r, c] for inp (rows, cols), in double.
+template <typename T> void add_column_sums(double* sums, const T* inp, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) sums[c] += double(inp[r * cols + c]);
 }
 
 // --- one row of one step, units j in [0, H): the fused gate kernels (vectorised over j) ---
@@ -124,91 +140,115 @@ void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __re
 }  // namespace
 
 // Step t, row b, unit j: the pre-activation of gate block g is xproj[g H + j] + hproj[g H + j],
-// xproj = x_t W_ih^T (all steps in one GEMM) and hproj = h_prev W_hh^T, the biases folded into
+// xproj = x_t W_ih^T (one GEMM per chunk of steps) and hproj = h_prev W_hh^T, the biases folded into
 // them (xproj starts as b_ih + b_hh). The GRU keeps the two apart, n = tanh(gi_n + r gh_n) needing
 // gh_n = (h W_hh^T + b_hh)_n alone: there xproj starts as b_ih and hproj as b_hh.
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s) {
-  const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H, total = s.total();
+  const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H;
   const bool relu = s.mode == RnnMode::RnnRelu, projected = s.projected(), gru = s.mode == RnnMode::Gru;
   const bool bias = w.b_ih != nullptr;
   const std::vector<int64_t> offsets = step_offsets(s);
-  Scratch<T> xproj = scratch<T>(total * GH), hproj = scratch<T>(s.N * GH);
-  if (bias) fill_rows<T>(xproj.get(), w.b_ih, gru ? nullptr : w.b_hh, total, GH);
-  gemm<T>(false, true, total, GH, I, T(1), x, I, w.w_ih, I, bias ? T(1) : T(0), xproj.get(), GH);
+  // xproj: the chunk's input projections, indexed by row - lo; hproj: the step's.
+  Scratch<T> xproj = scratch<T>(std::max(kChunkRows, s.N) * GH), hproj = scratch<T>(s.N * GH);
+  const PackedMatrix<T> w_ih_t = pack_b(w.w_ih, true, I, GH, I);                           // W_ih^T (I, G*H)
+  const PackedMatrix<T> w_hh_t = pack_b(w.w_hh, true, P, GH, P);                           // W_hh^T (P, G*H)
+  const PackedMatrix<T> w_hr_t = projected ? pack_b(w.w_hr, true, H, P, H) : PackedMatrix<T>{};  // W_hr^T (H, P)
 
-  for (int64_t k = 0; k < s.steps(); ++k) {
-    const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
-    std::copy(h, h + B * P, h_prev + off * P);
-    if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
-    const bool hh_bias = gru && bias;
-    if (hh_bias) fill_rows<T>(hproj.get(), w.b_hh, nullptr, B, GH);
-    gemm<T>(false, true, B, GH, P, T(1), h_prev + off * P, P, w.w_hh, P, hh_bias ? T(1) : T(0), hproj.get(), GH);
-    parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
-      for (int64_t b = row_begin; b < row_end; ++b) {
-        const int64_t row = off + b;
-        const T* xp = xproj.get() + row * GH;
-        const T* hp = hproj.get() + b * GH;
-        T* saved = gates + row * SH;
-        T* h_row = h + b * P;
-        if (s.mode == RnnMode::Lstm) lstm_row_forward(saved, c + b * H, projected ? m + row * H : h_row, xp, hp, H);
-        else if (gru) gru_row_forward(saved, h_row, xp, hp, h_prev + row * P, H);
-        else rnn_row_forward(saved, h_row, xp, hp, H, relu);
-        if (!projected) std::copy(h_row, h_row + P, out + row * P);
+  for (const StepChunk& chunk : step_chunks(s, offsets)) {
+    const int64_t lo = chunk.lo;  // xproj = x W_ih^T + biases, the chunk's rows
+    if (bias) fill_rows<T>(xproj.get(), w.b_ih, gru ? nullptr : w.b_hh, chunk.rows, GH);
+    gemm_packed<T>(false, chunk.rows, x + lo * I, I, w_ih_t, bias ? T(1) : T(0), xproj.get(), GH);
+    for (int64_t k = chunk.k_begin; k < chunk.k_end; ++k) {
+      const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
+      std::copy(h, h + B * P, h_prev + off * P);
+      if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
+      const bool hh_bias = gru && bias;
+      if (hh_bias) fill_rows<T>(hproj.get(), w.b_hh, nullptr, B, GH);
+      gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, hh_bias ? T(1) : T(0), hproj.get(), GH);
+      parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
+        for (int64_t b = row_begin; b < row_end; ++b) {
+          const int64_t row = off + b;
+          const T* xp = xproj.get() + (row - lo) * GH;
+          const T* hp = hproj.get() + b * GH;
+          T* saved = gates + row * SH;
+          T* h_row = h + b * P;
+          if (s.mode == RnnMode::Lstm) lstm_row_forward(saved, c + b * H, projected ? m + row * H : h_row, xp, hp, H);
+          else if (gru) gru_row_forward(saved, h_row, xp, hp, h_prev + row * P, H);
+          else rnn_row_forward(saved, h_row, xp, hp, H, relu);
+          if (!projected) std::copy(h_row, h_row + P, out + row * P);
+        }
+      });
+      if (projected) {  // h = m W_hr^T: (B, H) x (H, P)
+        gemm_packed<T>(false, B, m + off * H, H, w_hr_t, T(0), out + off * P, P);
+        std::copy(out + off * P, out + (off + B) * P, h);
       }
-    });
-    if (projected) {  // h = m W_hr^T: (B, H) x (H, P)
-      gemm<T>(false, true, B, P, H, T(1), m + off * H, H, w.w_hr, H, T(0), out + off * P, P);
-      std::copy(out + off * P, out + (off + B) * P, h);
     }
   }
 }
 
+// Chunk by chunk (StepChunk), last first: the chunk's steps, then its weight gradients, e.g.
+// dW_hh += da[lo:lo+rows]^T h_prev[lo:lo+rows].
 template <typename T>
 void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const T* dout,
                         const T* x, const T* gates, const T* h_prev, const T* c_prev, const T* m,
                         const RnnWeights<T>& w, const RnnSizes& s) {
-  const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H, total = s.total();
+  const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H;
   const bool relu = s.mode == RnnMode::RnnRelu, projected = s.projected(), gru = s.mode == RnnMode::Gru;
   const std::vector<int64_t> offsets = step_offsets(s);
-  // dgi: gradient of the pre-activations through W_ih (and b_ih); dgh: through W_hh (and b_hh),
-  // the same buffer except for the GRU. dh_all: the gradient of each step's projected state.
-  Scratch<T> dgi = scratch<T>(total * GH), dgh_gru = scratch<T>(gru ? total * GH : 0);
-  Scratch<T> dh_all = scratch<T>(projected ? total * P : 0), dm_proj = scratch<T>(projected ? s.N * H : 0);
+  const int64_t capacity = std::max(kChunkRows, s.N);
+  // dgi: gradient of the pre-activations through W_ih (and b_ih); dgh: through W_hh (and b_hh), the
+  // same buffer except for the GRU; both indexed by row - lo. dh_chunk: each row's gradient of h
+  // (projected LSTM, for dW_hr). db_sums: the bias gradients' column sums, in double.
+  Scratch<T> dgi = scratch<T>(capacity * GH), dgh_gru = scratch<T>(gru ? capacity * GH : 0);
+  Scratch<T> dh_chunk = scratch<T>(projected ? capacity * P : 0), dm_proj = scratch<T>(projected ? s.N * H : 0);
   T* dgh = gru ? dgh_gru.get() : dgi.get();
+  std::vector<double> dbi_sums(db_ih ? size_t(GH) : 0), dbh_sums(db_hh && gru ? size_t(GH) : 0);
+  const PackedMatrix<T> w_hh_p = pack_b(w.w_hh, false, GH, P, P);                          // W_hh (G*H, P)
+  const PackedMatrix<T> w_ih_p = dx ? pack_b(w.w_ih, false, GH, I, I) : PackedMatrix<T>{};  // W_ih (G*H, I)
+  const PackedMatrix<T> w_hr_p = projected ? pack_b(w.w_hr, false, P, H, H) : PackedMatrix<T>{};  // W_hr (P, H)
 
-  for (int64_t k = s.steps() - 1; k >= 0; --k) {
-    const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
-    if (dout)
-      for (int64_t i = 0; i < B * P; ++i) dh[i] += dout[off * P + i];
-    // dm: the gradient of o tanh(c) (of h itself without projection), (B, H).
-    const T* dm = dh;
-    if (projected) {  // h = m W_hr^T: dm = dh W_hr, dW_hr += dh^T m (after the loop)
-      std::copy(dh, dh + B * P, dh_all.get() + off * P);
-      gemm<T>(false, false, B, H, P, T(1), dh, P, w.w_hr, H, T(0), dm_proj.get(), H);
-      dm = dm_proj.get();
-    }
-    parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
-      for (int64_t b = row_begin; b < row_end; ++b) {
-        const int64_t row = off + b;
-        const T* saved = gates + row * SH;
-        T* da = dgi.get() + row * GH;
-        if (s.mode == RnnMode::Lstm) lstm_row_backward(da, dc + b * H, saved, c_prev + row * H, dm + b * H, H);
-        else if (gru) gru_row_backward(da, dgh + row * GH, dh + b * P, saved, h_prev + row * P, H);  // dm == dh
-        else rnn_row_backward(da, saved, dm + b * H, H, relu);
+  const std::vector<StepChunk> chunks = step_chunks(s, offsets);
+  for (auto chunk = chunks.rbegin(); chunk != chunks.rend(); ++chunk) {
+    const int64_t lo = chunk->lo, rows = chunk->rows;
+    for (int64_t k = chunk->k_end - 1; k >= chunk->k_begin; --k) {
+      const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
+      if (dout)
+        for (int64_t i = 0; i < B * P; ++i) dh[i] += dout[off * P + i];
+      // dm: the gradient of o tanh(c) (of h itself without projection), (B, H).
+      const T* dm = dh;
+      if (projected) {  // h = m W_hr^T: dm = dh W_hr, dW_hr += dh^T m (with the chunk)
+        std::copy(dh, dh + B * P, dh_chunk.get() + (off - lo) * P);
+        gemm_packed<T>(false, B, dh, P, w_hr_p, T(0), dm_proj.get(), H);
+        dm = dm_proj.get();
       }
-    });
-    // dh_prev = da_h W_hh: (B, G*H) x (G*H, P); the GRU adds it to dh z written above.
-    gemm<T>(false, false, B, P, GH, T(1), dgh + off * GH, GH, w.w_hh, P, gru ? T(1) : T(0), dh, P);
-  }
+      parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
+        for (int64_t b = row_begin; b < row_end; ++b) {
+          const int64_t row = off + b;
+          const T* saved = gates + row * SH;
+          T* da = dgi.get() + (row - lo) * GH;
+          T* dgh_row = dgh + (row - lo) * GH;
+          if (s.mode == RnnMode::Lstm) lstm_row_backward(da, dc + b * H, saved, c_prev + row * H, dm + b * H, H);
+          else if (gru) gru_row_backward(da, dgh_row, dh + b * P, saved, h_prev + row * P, H);  // dm == dh
+          else rnn_row_backward(da, saved, dm + b * H, H, relu);
+        }
+      });
+      // dh_prev = da_h W_hh: (B, G*H) x (G*H, P); the GRU adds it to dh z written above.
+      gemm_packed<T>(false, B, dgh + (off - lo) * GH, GH, w_hh_p, gru ? T(1) : T(0), dh, P);
+    }
 
-  if (dx) gemm<T>(false, false, total, I, GH, T(1), dgi.get(), GH, w.w_ih, I, T(0), dx, I);
-  if (dw_ih) gemm<T>(true, false, GH, I, total, T(1), dgi.get(), GH, x, I, T(1), dw_ih, I);
-  if (dw_hh) gemm<T>(true, false, GH, P, total, T(1), dgh, GH, h_prev, P, T(1), dw_hh, P);
-  if (db_ih) add_column_sums(db_ih, dgi.get(), total, GH);
-  if (db_hh) add_column_sums(db_hh, dgh, total, GH);
-  if (dw_hr) gemm<T>(true, false, P, H, total, T(1), dh_all.get(), P, m, H, T(1), dw_hr, H);
+    // The chunk's share of dx = da W_ih, dW_ih += da^T x, dW_hh += da_h^T h_prev, dW_hr += dh^T m,
+    // db = column sums of da (da_h for b_hh).
+    if (dx) gemm_packed<T>(false, rows, dgi.get(), GH, w_ih_p, T(0), dx + lo * I, I);
+    if (dw_ih) gemm_packed<T>(true, GH, dgi.get(), GH, pack_b(x + lo * I, false, rows, I, I), T(1), dw_ih, I);
+    if (dw_hh) gemm_packed<T>(true, GH, dgh, GH, pack_b(h_prev + lo * P, false, rows, P, P), T(1), dw_hh, P);
+    if (dw_hr) gemm_packed<T>(true, P, dh_chunk.get(), P, pack_b(m + lo * H, false, rows, H, H), T(1), dw_hr, H);
+    if (db_ih) add_column_sums(dbi_sums.data(), dgi.get(), rows, GH);
+    if (db_hh && gru) add_column_sums(dbh_sums.data(), dgh, rows, GH);
+  }
+  for (int64_t c = 0; c < GH && db_ih; ++c) db_ih[c] += T(dbi_sums[size_t(c)]);
+  for (int64_t c = 0; c < GH && db_hh; ++c) db_hh[c] += T((gru ? dbh_sums : dbi_sums)[size_t(c)]);
 }
 
 #define LAMINA_INSTANTIATE(T)                                                                                   \

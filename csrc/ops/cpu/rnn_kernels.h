@@ -37,8 +37,9 @@ template <typename T> struct RnnWeights {
 // final one on return (a row keeps its state once its sequence has ended).
 // Saves for backward: gates (total, S*H), h_prev (total, P) and c_prev (total, H, LSTM) (each
 // row's state before its step), m (total, H) (projected LSTM: o tanh(c), the input of W_hr).
-// The input projection x W_ih^T of all steps is one GEMM; then one GEMM h W_hh^T per step and a
-// fused gate kernel over (batch_sizes[t], H), and with a projection one GEMM m W_hr^T per step.
+// The input projection x W_ih^T is one GEMM per chunk of consecutive steps (about 256 rows); then
+// one GEMM h W_hh^T per step and a fused gate kernel over (batch_sizes[t], H), and with a
+// projection one GEMM m W_hr^T per step.
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s);
@@ -48,9 +49,9 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
 // db_ih, db_hh, dw_hr accumulated; each null when not needed. Steps run in the reverse of the
 // forward order: dh += dout_t; with a projection dm = dh W_hr; the gate kernel turns dm and dc
 // into the pre-activation gradients da_t (B_t, G*H) and dc_prev; then dh_prev = da_t W_hh (GRU:
-// + dh z). After the loop, one GEMM each: dx = da W_ih, dW_ih += da^T x, dW_hh += da^T h_prev,
-// dW_hr += dh_all^T m; db = column sums of da. (GRU: the gradient reaching W_hh differs from
-// the one reaching W_ih in the n block: dgh_n = da_n r.)
+// + dh z). Per chunk of consecutive steps (about 256 rows), one GEMM each: dx = da W_ih,
+// dW_ih += da^T x, dW_hh += da^T h_prev, dW_hr += dh^T m; db = column sums of da. (GRU: the
+// gradient reaching W_hh differs from the one reaching W_ih in the n block: dgh_n = da_n r.)
 template <typename T>
 void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const T* dout,
                         const T* x, const T* gates, const T* h_prev, const T* c_prev, const T* m,
