@@ -1,7 +1,7 @@
-<<<<<<< HEAD
 // Op benchmarks of the C++ core, float32: matmul, the layer ops of the reference models of
 // bench/compare_torch.py at their shapes (linear, conv2d, max_pool2d, batch_norm, relu,
-// cross_entropy, the LSTM and GRU layers, Adam over the MLP's parameters), then elementwise ops,
+// cross_entropy, the LSTM and GRU layers, Adam over the MLP's parameters), the recurrent layers'
+// per-step product (packed GEMM vs OpenBLAS), then elementwise ops,
 // sum and softmax. Prints a markdown table with the machine.
 // Usage: lamina_bench_ops [--threads N] [--passes P]   (defaults 1 and 5): the whole list runs P
 // times; each row gives the median of its P timings (each itself a median of 11 blocks).
@@ -12,26 +12,14 @@
 // besides, such as pooling indices or LSTM gates, is not counted: the GB/s are lower bounds).
 // FLOPs are stated per op below (a GEMM-shaped op: forward F, backward 2F for dX and dW).
 #include <cmath>
-=======
-// Op benchmarks of the C++ core, float32: matmul (square, forward and forward + backward through
-// autograd), the recurrent layers' per-step product (packed GEMM vs OpenBLAS), elementwise
-// add/mul/relu/exp, sum, softmax. Prints a markdown table with the machine.
-// Usage: lamina_bench_ops [--threads N]   (default: lamina's default, the number of cores)
-// Bytes count each input read once and the output written once; matmul FLOPs are 2 M N K.
->>>>>>> perf-rnn
 #include <cstdio>
 #include <string>
 #include <tuple>
 
 #include "autograd/grad_mode.h"
 #include "bench.h"
-<<<<<<< HEAD
-=======
-#include "core/parallel.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/packed_gemm.h"
-#include "ops/ops.h"
->>>>>>> perf-rnn
 
 using namespace lamina;
 using lamina::bench::median_ms;
@@ -78,7 +66,6 @@ void bench_matmul() {
   }
 }
 
-<<<<<<< HEAD
 // linear (B, IC) -> (B, OC): forward 2 B IC OC + B OC (bias); backward dX = dY W and dW = dY^T X
 // (2 B IC OC each) and db = sum dY (B OC).
 void bench_linear() {
@@ -182,8 +169,6 @@ void bench_adam() {
             12 * n, 7 * n * kF32);
 }
 
-// Elementwise, sum and softmax at 1e3, 1e5, 1e7 elements (softmax over rows of 1000), forward.
-=======
 // One time step of an LSTM (batch 32, H = P = 128): C (M, N) = A (M, K) B with B packed once
 // (cpu::gemm_packed, the panels reused every step) and through OpenBLAS (cpu::gemm); forward
 // h W_hh^T (M, N, K) = (32, 512, 128), backward dgates W_hh (32, 128, 512). 2 M N K FLOPs.
@@ -196,16 +181,15 @@ void bench_recurrent_gemm() {
     double flops = 2.0 * M * N * K, bytes = double(M * K + K * N + M * N) * kF32;
     const int64_t ldw = trans ? K : N;
     cpu::PackedMatrix<float> packed = cpu::pack_b(pw, trans, K, N, ldw);
-    print_row("gemm_packed", shape, trans ? "forward" : "backward",
+    table.add("gemm_packed", shape, trans ? "forward" : "backward",
               median_ms([&] { cpu::gemm_packed<float>(false, M, pa, K, packed, 0.0f, pc, N); }), flops, bytes);
-    print_row("openblas", shape, trans ? "forward" : "backward",
+    table.add("openblas", shape, trans ? "forward" : "backward",
               median_ms([&] { cpu::gemm<float>(false, trans, M, N, K, 1.0f, pa, K, pw, ldw, 0.0f, pc, N); }), flops,
               bytes);
   }
 }
 
-// Elementwise, sum and softmax at 1e3, 1e5, 1e7 elements (softmax over rows of 1000).
->>>>>>> perf-rnn
+// Elementwise, sum and softmax at 1e3, 1e5, 1e7 elements (softmax over rows of 1000), forward.
 void bench_memory_bound() {
   GradModeGuard no_grad(false);
   for (int64_t n : {1000, 100000, 10000000}) {
@@ -243,17 +227,9 @@ int main(int argc, char** argv) {
     bench_cross_entropy();
     bench_rnn_layers();
     bench_adam();
+    bench_recurrent_gemm();
     bench_memory_bound();
   }
-<<<<<<< HEAD
   table.print();
-=======
-  manual_seed(0);
-  std::printf("lamina_bench_ops: %s\n\n", lamina::bench::machine_line(get_num_threads()).c_str());
-  lamina::bench::print_header();
-  bench_matmul();
-  bench_recurrent_gemm();
-  bench_memory_bound();
->>>>>>> perf-rnn
   return 0;
 }
