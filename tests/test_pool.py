@@ -220,6 +220,26 @@ def test_max_pool2d_propagates_nan_like_torch():
     assert np.isnan(out.numpy()).all() and idx.numpy().item() == ref_idx.numpy().item()
 
 
+
+@pytest.mark.parametrize("shape", [(2, 3, 28, 28), (1, 2, 5, 7), (3, 2, 7, 70), (2, 2, 66, 33), (1, 1, 2, 2),
+                                   (2, 3, 9, 64), (1, 1, 3, 31)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool2d_2x2_stride_2_matches_torch_with_ties_and_nan(shape, dtype):
+    """The 2x2 stride-2 kernel: rows shorter than, equal to and longer than a 16-output block
+    (with a partial block), odd H and W, ties (zeros as after a ReLU, rounded values) and NaN
+    give PyTorch's values, indices and input gradient."""
+    th = torch_or_skip()
+    x = np.maximum(np.random.default_rng(7).standard_normal(shape), 0).astype(dtype)
+    x[..., ::3] = np.round(x[..., ::3])
+    x.flat[::17] = np.nan
+    out, idx = LF.max_pool2d(lm.tensor(x), 2, return_indices=True)
+    ref, ref_idx = th.nn.functional.max_pool2d(th.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
+    finite = np.nan_to_num(x, nan=5.0)
+    check_against_torch(lambda m, t: F(m).max_pool2d(t, 2), [finite.astype(np.float32)])
+
+
 # --- modules ---
 
 @pytest.mark.parametrize("cls, args, kw, shape", [

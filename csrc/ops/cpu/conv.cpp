@@ -325,6 +325,30 @@ inline void winograd_filter_1d(double* u, const double* g, int64_t gs) {
   u[3] = g0 / 24 + g1 / 12 + g2 / 6, u[4] = g0 / 24 - g1 / 12 + g2 / 6, u[5] = g2;
 }
 
+// z[i zs] = (A z')[i], i < 6, for the kLanes lanes of rows m[a ms], a < 4: the adjoint of
+// winograd_output_1d (A = (A^T)^T, 6 x 4).
+template <typename T> inline void winograd_output_adjoint_1d(T* z, int64_t zs, const T* m, int64_t ms) {
+#pragma omp simd
+  for (int64_t l = 0; l < kLanes; ++l) {
+    T m0 = m[l], m1 = m[ms + l], m2 = m[2 * ms + l], m3 = m[3 * ms + l];
+    T s02 = m0 + m2, s13 = m1 + m3, t13 = 2 * m1 + 8 * m3;
+    z[l] = m0;
+    z[zs + l] = s02 + s13;
+    z[2 * zs + l] = s02 - s13;
+    z[3 * zs + l] = m0 + 4 * m2 + t13;
+    z[4 * zs + l] = m0 + 4 * m2 - t13;
+    z[5 * zs + l] = m3;
+  }
+}
+
+// g[k gs] = (G^T u)[k], k < 3, in double, for u[i us], i < 6: the adjoint of winograd_filter_1d.
+inline void winograd_filter_adjoint_1d(double* g, int64_t gs, const double* u, int64_t us) {
+  double u0 = u[0], u1 = u[us], u2 = u[2 * us], u3 = u[3 * us], u4 = u[4 * us], u5 = u[5 * us];
+  g[0] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
+  g[gs] = (u2 - u1) / 6 + (u3 - u4) / 12;
+  g[2 * gs] = (u3 + u4 - u1 - u2) / 6 + u5;
+}
+
 // U (36, OC, C) = G g G^T for the filters g = weight[o, c] (weight (OC, C, 3, 3)), or with
 // `flip` for W'[c, o] = weight[o, c] rotated by 180 degrees (U then (36, C, OC)).
 template <typename T> void winograd_filters(T* U, const T* weight, int64_t OC, int64_t C, bool flip) {
@@ -348,37 +372,33 @@ template <typename T> void winograd_filters(T* U, const T* weight, int64_t OC, i
 // output rows 4 th + a and columns 4 tw + b, a, b < 4 (clipped to the plane), and reads input rows
 // 4 th - ph + r and columns 4 tw - pw + k, r, k < 6 (0 outside the plane). A block holds `width`
 // tiles (a multiple of kLanes) from `first` on, `count` of them real (the lanes past them are 0),
-// and each real tile's image and its offsets in the padded input plane (winograd_input) and in
-// the output plane.
+// and each real tile's image, its first input row and column, and its offset in the output plane.
 struct TileBlock {
   struct Tile {
-    int64_t image, in_offset, out_offset;
-    bool whole;  // all 4 x 4 outputs inside the plane
+    int64_t image, in_row, in_col, out_offset;
+    bool whole;   // all 4 x 4 outputs inside the plane
+    bool inside;  // all 6 x 6 inputs inside the plane
   };
   int64_t count, width;
   std::vector<Tile> tiles;
   TileBlock(int64_t first, int64_t count_, int64_t width_, const ConvShape& s) : count(count_), width(width_) {
     const int64_t TH = (s.OH + 3) / 4, TW = (s.OW + 3) / 4;
     for (int64_t t = first; t < first + count; ++t) {
-      const int64_t i0 = t / TW % TH * 4, j0 = t % TW * 4;
-      tiles.push_back({t / (TH * TW), i0 * (4 * TW + 2) + j0, i0 * s.OW + j0, i0 + 4 <= s.OH && j0 + 4 <= s.OW});
+      const int64_t i0 = t / TW % TH * 4, j0 = t % TW * 4, r0 = i0 - s.ph, c0 = j0 - s.pw;
+      tiles.push_back({t / (TH * TW), r0, c0, i0 * s.OW + j0, i0 + 4 <= s.OH && j0 + 4 <= s.OW,
+                       r0 >= 0 && r0 + 6 <= s.H && c0 >= 0 && c0 + 6 <= s.W});
     }
   }
 };
 
-// V (36, C, width) = B^T d B for the block's tiles and every input channel. The patches d are read
-// from a copy of their input plane with a zero border: (4 TH + 2, 4 TW + 2) with the plane at
-// (ph, pw) (clipped where the padding is negative), made again when the tiles reach another image.
+// V (36, C, width) = B^T d B for the block's tiles and every input channel. A patch d inside the
+// plane is read directly; one on its border (or in the padding) element by element, 0 outside.
+// (A zero-bordered copy of each plane, read by every tile, cost more: its unaligned vector stores,
+// read back at once by scalar loads, stalled store forwarding.)
 template <typename T> void winograd_input(T* V, const T* inp, const TileBlock& blk, const ConvShape& s) {
   const int64_t HW = s.H * s.W, ld = s.C * blk.width, groups = blk.width / kLanes;
-  const int64_t PH = 4 * ((s.OH + 3) / 4) + 2, PW = 4 * ((s.OW + 3) / 4) + 2;
-  const int64_t y0 = std::max<int64_t>(0, -s.ph), y1 = std::min(s.H, PH - s.ph);  // plane rows and columns
-  const int64_t x0 = std::max<int64_t>(0, -s.pw), x1 = std::min(s.W, PW - s.pw);  // inside the copy
   parallel_for(0, s.C * groups, 1, [&](int64_t p0, int64_t p1) {
     alignas(64) T d[36 * kLanes], t[36 * kLanes];
-    auto padded = scratch<T>(PH * PW);
-    std::fill(padded.get(), padded.get() + PH * PW, T(0));
-    int64_t plane = -1;  // the (n, c) in padded
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t c = p / groups, q0 = p % groups * kLanes;
       for (int64_t l = 0; l < kLanes; ++l) {  // gather d[r 6 + k][l]
@@ -387,18 +407,20 @@ template <typename T> void winograd_input(T* V, const T* inp, const TileBlock& b
           continue;
         }
         const TileBlock::Tile& tile = blk.tiles[q0 + l];
-        if (tile.image * s.C + c != plane) {
-          plane = tile.image * s.C + c;
-          for (int64_t y = y0; y < y1; ++y) {
-            const T* from = inp + plane * HW + y * s.W;
-            T* to = padded.get() + (y + s.ph) * PW + s.pw;
-#pragma omp simd
-            for (int64_t x = x0; x < x1; ++x) to[x] = from[x];
+        const T* plane = inp + (tile.image * s.C + c) * HW;
+        if (tile.inside) {
+          const T* patch = plane + tile.in_row * s.W + tile.in_col;
+          for (int64_t r = 0; r < 6; ++r)
+            for (int64_t k = 0; k < 6; ++k) d[(r * 6 + k) * kLanes + l] = patch[r * s.W + k];
+          continue;
+        }
+        for (int64_t r = 0; r < 6; ++r) {
+          const int64_t y = tile.in_row + r;
+          for (int64_t k = 0; k < 6; ++k) {
+            const int64_t x = tile.in_col + k;
+            d[(r * 6 + k) * kLanes + l] = y >= 0 && y < s.H && x >= 0 && x < s.W ? plane[y * s.W + x] : T(0);
           }
         }
-        const T* patch = padded.get() + tile.in_offset;
-        for (int64_t r = 0; r < 6; ++r)
-          for (int64_t k = 0; k < 6; ++k) d[(r * 6 + k) * kLanes + l] = patch[r * PW + k];
       }
       for (int64_t k = 0; k < 6; ++k) winograd_input_1d(t + k * kLanes, 6 * kLanes, d + k * kLanes, 6 * kLanes);
       for (int64_t i = 0; i < 6; ++i)
@@ -443,11 +465,81 @@ template <typename T> void winograd_conv(T* out, const T* inp, const T* U, const
     const TileBlock blk(first, std::min(width, tiles - first), width, s);
     const int64_t cols = (blk.count + kLanes - 1) / kLanes * kLanes;
     winograd_input(V.get(), inp, blk, s);
-    for (int64_t xi = 0; xi < 36; ++xi)
-      gemm<T>(false, false, s.OC, cols, s.C, T(1), U + xi * s.OC * s.C, s.C, V.get() + xi * s.C * width, width, T(0),
-              M.get() + xi * s.OC * width, width);
+    parallel_for(0, 36, 1, [&](int64_t x0, int64_t x1) {  // one GEMM per position, several to a thread
+      for (int64_t xi = x0; xi < x1; ++xi)
+        gemm<T>(false, false, s.OC, cols, s.C, T(1), U + xi * s.OC * s.C, s.C, V.get() + xi * s.C * width, width,
+                T(0), M.get() + xi * s.OC * width, width);
+    });
     winograd_output(out, M.get(), blk, s);
   }
+}
+
+// dM (36, OC, width) = A dY A^T for the block's tiles and every output channel, dY the 4 x 4 tile of
+// dout (0 outside the plane): the adjoint of winograd_output.
+template <typename T> void winograd_output_adjoint(T* dM, const T* dout, const TileBlock& blk, const ConvShape& s) {
+  const int64_t L = s.OH * s.OW, ld = s.OC * blk.width, groups = blk.width / kLanes;
+  parallel_for(0, s.OC * groups, 1, [&](int64_t p0, int64_t p1) {
+    alignas(64) T y[16 * kLanes], t[24 * kLanes];
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t o = p / groups, q0 = p % groups * kLanes;
+      for (int64_t l = 0; l < kLanes; ++l) {  // gather y[a 4 + b][l]
+        const int64_t q = q0 + l;
+        if (q >= blk.count || !blk.tiles[q].whole) {
+          for (int64_t ab = 0; ab < 16; ++ab) y[ab * kLanes + l] = T(0);
+          if (q >= blk.count) continue;
+        }
+        const TileBlock::Tile& tile = blk.tiles[q];
+        const T* yo = dout + (tile.image * s.OC + o) * L + tile.out_offset;
+        const int64_t i0 = tile.out_offset / s.OW, j0 = tile.out_offset % s.OW;
+        const int64_t rows = tile.whole ? 4 : std::min<int64_t>(4, s.OH - i0);
+        const int64_t cols = tile.whole ? 4 : std::min<int64_t>(4, s.OW - j0);
+        for (int64_t a = 0; a < rows; ++a)
+          for (int64_t b = 0; b < cols; ++b) y[(a * 4 + b) * kLanes + l] = yo[a * s.OW + b];
+      }
+      // t (4, 6) = dY A^T row by row, then dM (6, 6) = A t column by column
+      for (int64_t a = 0; a < 4; ++a) winograd_output_adjoint_1d(t + a * 6 * kLanes, kLanes, y + a * 4 * kLanes, kLanes);
+      for (int64_t j = 0; j < 6; ++j)
+        winograd_output_adjoint_1d(dM + j * ld + o * blk.width + q0, 6 * ld, t + j * kLanes, 6 * kLanes);
+    }
+  });
+}
+
+// The weight gradient's GEMMs do C OC multiply-adds per tile and position, its transforms work in
+// proportion to C + OC: with few channels the transforms cost more than im2col saves (128 images
+// 14x14, 16 -> 32 channels: backward 5.3-5.5 -> 5.7-6.3 ms; 32 -> 32 at 32x32: 21.4 -> 20.5).
+bool use_winograd_weight_gradient(const ConvShape& s) { return s.C * s.OC >= 16 * (s.C + s.OC); }
+
+// Blocks for the weight gradient hold more tiles than the forward's: its GEMMs sum over the tiles
+// (K = width), which must be long enough for OpenBLAS to run well; V and dM spill from L2 to L3.
+constexpr int64_t kWinogradWeightBlockBytes = 1 << 21;
+
+// dweight (OC, C, 3, 3) += G^T dU G with dU (36, OC, C) = sum over the tiles of dM . V (the adjoint
+// of the forward in U: M = U V at each position, so dU = dM V^T; then U = G g G^T gives
+// dg = G^T dU G). V is the forward's input transform, dM = A dY A^T (winograd_output_adjoint).
+template <typename T> void winograd_weight_gradient(T* dweight, const T* dout, const T* inp, const ConvShape& s) {
+  const int64_t tiles = s.N * ((s.OH + 3) / 4) * ((s.OW + 3) / 4), per_tile = 36 * (s.C + s.OC) * int64_t(sizeof(T));
+  const int64_t width = std::max<int64_t>(1, kWinogradWeightBlockBytes / per_tile / kLanes) * kLanes;
+  auto V = scratch<T>(36 * s.C * width), dM = scratch<T>(36 * s.OC * width), dU = scratch<T>(36 * s.OC * s.C);
+  for (int64_t first = 0; first < tiles; first += width) {
+    const TileBlock blk(first, std::min(width, tiles - first), width, s);
+    winograd_input(V.get(), inp, blk, s);
+    winograd_output_adjoint(dM.get(), dout, blk, s);
+    const T beta = first == 0 ? T(0) : T(1);
+    parallel_for(0, 36, 1, [&](int64_t x0, int64_t x1) {
+      for (int64_t xi = x0; xi < x1; ++xi)  // dU_xi (OC, C) += dM_xi (OC, count) V_xi^T, V_xi (C, width)
+        gemm<T>(false, true, s.OC, s.C, blk.count, T(1), dM.get() + xi * s.OC * width, width,
+                V.get() + xi * s.C * width, width, beta, dU.get() + xi * s.OC * s.C, s.C);
+    });
+  }
+  parallel_for(0, s.OC * s.C, grain_for(200), [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      double u[36], gu[18], g[9];  // u (6, 6); gu (3, 6) = G^T u column by column; g (3, 3) = gu G row by row
+      for (int64_t xi = 0; xi < 36; ++xi) u[xi] = double(dU[xi * s.OC * s.C + p]);
+      for (int64_t j = 0; j < 6; ++j) winograd_filter_adjoint_1d(gu + j, 6, u + j, 6);
+      for (int64_t k = 0; k < 3; ++k) winograd_filter_adjoint_1d(g + 3 * k, 1, gu + 6 * k, 1);
+      for (int64_t k = 0; k < 9; ++k) dweight[p * 9 + k] += T(g[k]);
+    }
+  });
 }
 
 }  // namespace
@@ -498,12 +590,15 @@ void conv2d_backward(T* dinp, T* dweight, const T* dout, const T* inp, const T* 
     if (dweight) direct_backward_weight(dweight, dout, inp, s);
     return;
   }
-  if (dinp && use_winograd(s)) {
-    auto U = scratch<T>(36 * s.OC * s.C);
-    winograd_filters(U.get(), weight, s.OC, s.C, true);
-    winograd_conv(dinp, dout, U.get(), winograd_input_shape(s));
+  if (use_winograd(s)) {
+    if (dinp) {
+      auto U = scratch<T>(36 * s.OC * s.C);
+      winograd_filters(U.get(), weight, s.OC, s.C, true);
+      winograd_conv(dinp, dout, U.get(), winograd_input_shape(s));
+    }
     dinp = nullptr;
-    if (!dweight) return;
+    if (dweight && use_winograd_weight_gradient(s)) winograd_weight_gradient(dweight, dout, inp, s);
+    if (!dweight || use_winograd_weight_gradient(s)) return;
   }
   int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups, K = Cg * s.KH * s.KW, L = s.OH * s.OW;
   int64_t B = chunk_images(s);
