@@ -34,41 +34,31 @@ def median_ms(fn, repeats):
     return statistics.median(times)
 
 
-def training_step(lm, model_name, batch):
-    from compare_torch import MODELS
-    build, in_shape, classes = MODELS[model_name]
-    model = build(lm.nn)
-    opt = lm.optim.Adam(model.parameters(), lr=1e-3)
-    xb, yb = lm.randn(batch, *in_shape), lm.randint(0, classes, (batch,))
-
-    def step():
-        loss = lm.nn.functional.cross_entropy(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return step
+def timed_step(lm, case):
+    """compare_torch.py's timed step of `case` (training or inference) in Lamina."""
+    from compare_torch import CASES, MODELS, make_step, synthetic_batch
+    model = MODELS[CASES[case][0]][0](lm.nn)
+    return make_step(lm, model, case, *synthetic_batch(case))
 
 
 def worker(threads):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import lamina as lm
-    from compare_torch import MODELS
 
     lm.set_num_threads(threads)
     conv, x = lm.nn.Conv2d(4, 32, 3, padding=1), lm.randn(128, 4, 14, 14)
     a, b = lm.randn(100000), lm.randn(100000)
     m = lm.randn(256, 256)
-    mlp, v = MODELS["mlp"][0](lm.nn).eval(), lm.randn(1, 784)
 
     def add_after_gemm():
         m @ m
         a + b
 
     with lm.no_grad():
-        result = {"conv": median_ms(lambda: conv(x), 20), "add_after_gemm": median_ms(add_after_gemm, 200),
-                  "mlp_infer": median_ms(lambda: mlp(v), 2000)}
-    result["cnn_step"] = median_ms(training_step(lm, "cifar_cnn", 64), 10)
-    result["lstm_step"] = median_ms(training_step(lm, "lstm", 32), 30)
+        result = {"conv": median_ms(lambda: conv(x), 20), "add_after_gemm": median_ms(add_after_gemm, 200)}
+    result["mlp_infer"] = median_ms(timed_step(lm, "mlp_infer_b1"), 2000)
+    result["cnn_step"] = median_ms(timed_step(lm, "cifar_cnn_b64"), 10)
+    result["lstm_step"] = median_ms(timed_step(lm, "lstm_b32"), 30)
     print(json.dumps(result))
 
 
