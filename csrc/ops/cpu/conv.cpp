@@ -11,11 +11,7 @@
 //    im2col/col2im as one shifted run. GEMMs run outside any parallel region; scratch buffers come
 //    from the caching host allocator.
 #include <algorithm>
-#include <climits>
 #include <vector>
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 
 #include "core/parallel.h"
 #include "ops/cpu/conv_kernels.h"
@@ -385,10 +381,6 @@ struct TileBlock {
   };
   int64_t count, width;
   std::vector<Tile> tiles;
-  // Per lane (width of them), for gathers when the input has < 2^31 elements: the patch's offset
-  // from its image's channel 0 (image C H W + in_row W + in_col), in_row and in_col; lanes past
-  // count get in_row = INT32_MIN / 2, so they fall outside the plane.
-  std::vector<int32_t> lane_offset, lane_row, lane_col;
   TileBlock(int64_t first, int64_t count_, int64_t width_, const ConvShape& s) : count(count_), width(width_) {
     const int64_t TH = (s.OH + 3) / 4, TW = (s.OW + 3) / 4;
     for (int64_t t = first; t < first + count; ++t) {
@@ -396,84 +388,40 @@ struct TileBlock {
       tiles.push_back({t / (TH * TW), r0, c0, i0 * s.OW + j0, i0 + 4 <= s.OH && j0 + 4 <= s.OW,
                        r0 >= 0 && r0 + 6 <= s.H && c0 >= 0 && c0 + 6 <= s.W});
     }
-    if (s.N * s.C * s.H * s.W >= INT32_MAX / 2 || s.W >= INT32_MAX / 16) return;
-    lane_offset.assign(width, 0), lane_row.assign(width, INT32_MIN / 2), lane_col.assign(width, 0);
-    for (int64_t q = 0; q < count; ++q) {
-      const Tile& tile = tiles[q];
-      lane_offset[q] = int32_t(tile.image * s.C * s.H * s.W + tile.in_row * s.W + tile.in_col);
-      lane_row[q] = int32_t(tile.in_row), lane_col[q] = int32_t(tile.in_col);
-    }
   }
 };
 
-// d[(r 6 + k) kLanes + l] = input row in_row + r, column in_col + k of lane q0 + l's tile in the
-// channel that starts at `channel` (0 outside the plane and for lanes past count).
-template <typename T>
-void gather_patches(T* d, const T* channel, const TileBlock& blk, int64_t q0, const ConvShape& s) {
-  for (int64_t l = 0; l < kLanes; ++l) {
-    if (q0 + l >= blk.count) {
-      for (int64_t rk = 0; rk < 36; ++rk) d[rk * kLanes + l] = T(0);
-      continue;
-    }
-    const TileBlock::Tile& tile = blk.tiles[q0 + l];
-    const T* plane = channel + tile.image * s.C * s.H * s.W;
-    if (tile.inside) {
-      const T* patch = plane + tile.in_row * s.W + tile.in_col;
-      for (int64_t r = 0; r < 6; ++r)
-        for (int64_t k = 0; k < 6; ++k) d[(r * 6 + k) * kLanes + l] = patch[r * s.W + k];
-      continue;
-    }
-    for (int64_t r = 0; r < 6; ++r) {
-      const int64_t y = tile.in_row + r;
-      for (int64_t k = 0; k < 6; ++k) {
-        const int64_t x = tile.in_col + k;
-        d[(r * 6 + k) * kLanes + l] = y >= 0 && y < s.H && x >= 0 && x < s.W ? plane[y * s.W + x] : T(0);
-      }
-    }
-  }
-}
-
-#if defined(__AVX512F__)
-// The same for float where at least 12 of the 16 tiles lie on the border (or past count): one
-// masked gather per patch position, a lane reading only where its row and column lie inside the
-// plane. Zen 4's gathers are slower than the scalar copies of patches inside the plane (64 images
-// 32 -> 32 channels at 32x32, 4 to 10 border tiles in 16: forward 6.6-7.0 -> 7.7-7.8 ms with
-// gathers) but faster than the element-wise border copies (128 images 16 -> 32 at 14x14, 12 border
-// tiles in 16: 1.44 -> 1.18 ms).
-void gather_patches(float* d, const float* channel, const TileBlock& blk, int64_t q0, const ConvShape& s) {
-  static_assert(kLanes == 16, "one zmm register of float per patch position");
-  if (blk.lane_offset.empty()) return gather_patches<float>(d, channel, blk, q0, s);
-  const __m512i offset = _mm512_loadu_si512(blk.lane_offset.data() + q0);
-  const __m512i row = _mm512_loadu_si512(blk.lane_row.data() + q0), col = _mm512_loadu_si512(blk.lane_col.data() + q0);
-  const __m512i H = _mm512_set1_epi32(int32_t(s.H)), W = _mm512_set1_epi32(int32_t(s.W));
-  __mmask16 col_inside[6];
-  for (int k = 0; k < 6; ++k) col_inside[k] = _mm512_cmplt_epu32_mask(_mm512_add_epi32(col, _mm512_set1_epi32(k)), W);
-  const __mmask16 first_row = _mm512_cmplt_epu32_mask(row, H),
-                  last_row = _mm512_cmplt_epu32_mask(_mm512_add_epi32(row, _mm512_set1_epi32(5)), H);
-  const __mmask16 inside = first_row & last_row & col_inside[0] & col_inside[5];
-  if (__builtin_popcount(inside) > kLanes / 4) return gather_patches<float>(d, channel, blk, q0, s);
-  for (int r = 0; r < 6; ++r) {
-    const __mmask16 row_inside = _mm512_cmplt_epu32_mask(_mm512_add_epi32(row, _mm512_set1_epi32(r)), H);
-    for (int k = 0; k < 6; ++k) {
-      const __m512i index = _mm512_add_epi32(offset, _mm512_set1_epi32(int32_t(r * s.W + k)));
-      _mm512_store_ps(d + (r * 6 + k) * kLanes,
-                      _mm512_mask_i32gather_ps(_mm512_setzero_ps(), row_inside & col_inside[k], index, channel, 4));
-    }
-  }
-}
-#endif
-
-// V (36, C, width) = B^T d B for the block's tiles and every input channel, the patches d read by
-// gather_patches straight from the input. (A zero-bordered copy of each plane, read by every tile,
-// cost more: its unaligned vector stores, read back at once by scalar loads, stalled store
-// forwarding.)
+// V (36, C, width) = B^T d B for the block's tiles and every input channel. A patch d inside the
+// plane is read directly; one on its border (or in the padding) element by element, 0 outside.
+// (A zero-bordered copy of each plane, read by every tile, cost more: its unaligned vector stores,
+// read back at once by scalar loads, stalled store forwarding.)
 template <typename T> void winograd_input(T* V, const T* inp, const TileBlock& blk, const ConvShape& s) {
   const int64_t HW = s.H * s.W, ld = s.C * blk.width, groups = blk.width / kLanes;
   parallel_for(0, s.C * groups, 1, [&](int64_t p0, int64_t p1) {
     alignas(64) T d[36 * kLanes], t[36 * kLanes];
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t c = p / groups, q0 = p % groups * kLanes;
-      gather_patches(d, inp + c * HW, blk, q0, s);
+      for (int64_t l = 0; l < kLanes; ++l) {  // gather d[r 6 + k][l]
+        if (q0 + l >= blk.count) {
+          for (int64_t rk = 0; rk < 36; ++rk) d[rk * kLanes + l] = T(0);
+          continue;
+        }
+        const TileBlock::Tile& tile = blk.tiles[q0 + l];
+        const T* plane = inp + (tile.image * s.C + c) * HW;
+        if (tile.inside) {
+          const T* patch = plane + tile.in_row * s.W + tile.in_col;
+          for (int64_t r = 0; r < 6; ++r)
+            for (int64_t k = 0; k < 6; ++k) d[(r * 6 + k) * kLanes + l] = patch[r * s.W + k];
+          continue;
+        }
+        for (int64_t r = 0; r < 6; ++r) {
+          const int64_t y = tile.in_row + r;
+          for (int64_t k = 0; k < 6; ++k) {
+            const int64_t x = tile.in_col + k;
+            d[(r * 6 + k) * kLanes + l] = y >= 0 && y < s.H && x >= 0 && x < s.W ? plane[y * s.W + x] : T(0);
+          }
+        }
+      }
       for (int64_t k = 0; k < 6; ++k) winograd_input_1d(t + k * kLanes, 6 * kLanes, d + k * kLanes, 6 * kLanes);
       for (int64_t i = 0; i < 6; ++i)
         winograd_input_1d(V + i * 6 * ld + c * blk.width + q0, ld, t + i * 6 * kLanes, kLanes);
