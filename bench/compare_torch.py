@@ -256,7 +256,7 @@ def main():
              f"(scaling {two / one:.2f}x; 2-thread rows count only at >= 1.6x)",
              f"- blocks x steps per side: {args.blocks} x {args.steps}, medians of per-step ms",
              "- peak MiB: ru_maxrss after the steps, each library alone in a fresh process (1 thread, "
-             "tuned malloc for PyTorch); in brackets the growth during the steps", "",
+             "tuned malloc for PyTorch); in brackets the growth during the steps",
              "- samples/s: Lamina's; an epoch case's ms are per epoch of "
              f"{EPOCH_SAMPLES:,} samples (fit in Lamina, a DataLoader loop in PyTorch)", "",
              "| case | threads | lamina ms | samples/s | torch ms (tuned malloc) | ratio | torch ms (default malloc) "
