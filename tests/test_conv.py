@@ -135,6 +135,28 @@ def test_conv2d_winograd_matches_torch(n, c, oc, h, w, padding):
                                        x, wt_t)
 
 
+def test_winograd_blocks_on_separate_threads_match_one_thread_and_torch():
+    # 12 x 8 x 8 tiles of 8 -> 8 channels fill four blocks (the last partial): at 2 threads each
+    # thread runs whole blocks, the same arithmetic as one thread running them all.
+    r = np.random.default_rng(7)
+    x, wt = randn(r, 12, 8, 30, 30), randn(r, 8, 8, 3, 3) * np.float32(0.5)
+    g = randn(r, 12, 8, 30, 30)
+    results = []
+    before = lm.get_num_threads()
+    try:
+        for threads in (1, 2):
+            lm.set_num_threads(threads)
+            t = lm.tensor(x, requires_grad=True)
+            out = lm.nn.functional.conv2d(t, lm.tensor(wt), None, padding=1)
+            out.backward(lm.tensor(g))
+            results.append((out.detach().numpy(), t.grad.numpy()))
+    finally:
+        lm.set_num_threads(before)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+    check_against_torch(lambda m, t: F(m).conv2d(t, m.tensor(wt), None, padding=1), [x], atol=ATOL, rtol=RTOL)
+
+
 def check_winograd_weight_gradient(fn, x, wt):
     """The Winograd weight gradient sums transformed tiles whose entries are up to ~100x the
     inputs, which then cancel in G^T dU G: its float32 error is 1-3x PyTorch's own (measured against
