@@ -25,23 +25,14 @@ class Adadelta(Optimizer):
                         foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _init_state(self, p, group):
+        state = self.state[p]
+        state["step"] = lamina.tensor(0.0)
+        state["square_avg"] = lamina.zeros_like(p)
+        state["acc_delta"] = lamina.zeros_like(p)
 
-    def step(self, closure=None):
-        """One Adadelta step over every group (parameters without a gradient are skipped)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grad(group)
-            if not params:
-                continue
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = lamina.tensor(0.0)
-                    state["square_avg"] = lamina.zeros_like(p)
-                    state["acc_delta"] = lamina.zeros_like(p)
-            states = [self.state[p] for p in params]
-            _C.adadelta_step_(params, grads, [s["square_avg"] for s in states], [s["acc_delta"] for s in states],
-                              [s["step"] for s in states], lr=_scalar(group["lr"]), rho=_scalar(group["rho"]),
-                              eps=_scalar(group["eps"]), weight_decay=_scalar(group["weight_decay"]),
-                              maximize=bool(group["maximize"]))
-        return loss
+    def _update_group(self, group, params, grads, states):
+        _C.adadelta_step_(params, grads, [s["square_avg"] for s in states], [s["acc_delta"] for s in states],
+                          [s["step"] for s in states], lr=_scalar(group["lr"]), rho=_scalar(group["rho"]),
+                          eps=_scalar(group["eps"]), weight_decay=_scalar(group["weight_decay"]),
+                          maximize=bool(group["maximize"]))

@@ -31,20 +31,8 @@ class Adagrad(Optimizer):
         state["step"] = lamina.tensor(0.0)
         state["sum"] = lamina.full_like(p, float(group["initial_accumulator_value"]))
 
-
-    def step(self, closure=None):
-        """One Adagrad step over every group (parameters without a gradient are skipped)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grad(group)
-            if not params:
-                continue
-            for p in params:
-                if len(self.state[p]) == 0:  # a group added after construction
-                    self._init_state(p, group)
-            states = [self.state[p] for p in params]
-            _C.adagrad_step_(params, grads, [s["sum"] for s in states], [s["step"] for s in states],
-                             lr=_scalar(group["lr"]), lr_decay=_scalar(group["lr_decay"]),
-                             weight_decay=_scalar(group["weight_decay"]), eps=_scalar(group["eps"]),
-                             maximize=bool(group["maximize"]))
-        return loss
+    def _update_group(self, group, params, grads, states):
+        _C.adagrad_step_(params, grads, [s["sum"] for s in states], [s["step"] for s in states],
+                         lr=_scalar(group["lr"]), lr_decay=_scalar(group["lr_decay"]),
+                         weight_decay=_scalar(group["weight_decay"]), eps=_scalar(group["eps"]),
+                         maximize=bool(group["maximize"]))

@@ -33,32 +33,22 @@ class Adam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
+    def _init_state(self, p, group):
+        state = self.state[p]
+        state["step"] = lamina.tensor(0.0)
+        state["exp_avg"] = lamina.zeros_like(p)
+        state["exp_avg_sq"] = lamina.zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = lamina.zeros_like(p)
 
-    def step(self, closure=None):
-        """One Adam step over every group (parameters without a gradient are skipped)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grad(group)
-            if not params:
-                continue
-            amsgrad = bool(group["amsgrad"])
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:  # lazy initialisation, as PyTorch
-                    state["step"] = lamina.tensor(0.0)
-                    state["exp_avg"] = lamina.zeros_like(p)
-                    state["exp_avg_sq"] = lamina.zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = lamina.zeros_like(p)
-            states = [self.state[p] for p in params]
-            beta1, beta2 = group["betas"]
-            _C.adam_step_(params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
-                          [s["max_exp_avg_sq"] for s in states] if amsgrad else [], [s["step"] for s in states],
-                          lr=_scalar(group["lr"]), beta1=_scalar(beta1), beta2=_scalar(beta2),
-                          eps=_scalar(group["eps"]), weight_decay=_scalar(group["weight_decay"]), amsgrad=amsgrad,
-                          maximize=bool(group["maximize"]),
-                          decoupled_weight_decay=bool(group["decoupled_weight_decay"]))
-        return loss
+    def _update_group(self, group, params, grads, states):
+        amsgrad = bool(group["amsgrad"])
+        beta1, beta2 = group["betas"]
+        _C.adam_step_(params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+                      [s["max_exp_avg_sq"] for s in states] if amsgrad else [], [s["step"] for s in states],
+                      lr=_scalar(group["lr"]), beta1=_scalar(beta1), beta2=_scalar(beta2),
+                      eps=_scalar(group["eps"]), weight_decay=_scalar(group["weight_decay"]), amsgrad=amsgrad,
+                      maximize=bool(group["maximize"]), decoupled_weight_decay=bool(group["decoupled_weight_decay"]))
 
 
 class AdamW(Adam):

@@ -3,8 +3,9 @@
 state dict), ``state_dict()``/``load_state_dict()`` in PyTorch's layout (parameters replaced by
 their index in group order), ``zero_grad(set_to_none=True)`` and ``add_param_group``.
 
-Subclasses implement ``step()`` by collecting, for each group, the parameters that have a
-gradient and their state, and calling the group's fused C++ update (lamina._C.<name>_step_) once.
+``step()`` runs the closure, then, for each group, gives the parameters that have a gradient to
+the subclass's ``_update_group``, which calls the group's fused C++ update
+(lamina._C.<name>_step_) once; ``_init_state`` fills a parameter's state before its first update.
 """
 import copy
 import warnings
@@ -156,20 +157,28 @@ class Optimizer:
 
     def step(self, closure=None):
         """Performs one optimization step; closure (optional) re-evaluates the model and returns
-        the loss."""
+        the loss. Parameters without a gradient are skipped."""
+        loss = None
+        if closure is not None:
+            with lamina.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            for p in params:
+                if not self.state.get(p):  # lazy initialisation, as PyTorch (.get adds no entry)
+                    self._init_state(p, group)
+            self._update_group(group, params, [p.grad for p in params], [self.state.get(p) for p in params])
+        return loss
+
+    def _init_state(self, p, group):
+        """Fills self.state[p] before p's first update (nothing by default)."""
+
+    def _update_group(self, group, params, grads, states):
+        """Updates one group's parameters that have a gradient, in place; states[i] is
+        self.state[params[i]], None where _init_state left it empty."""
         raise NotImplementedError
-
-    def _closure_loss(self, closure):
-        if closure is None:
-            return None
-        with lamina.enable_grad():
-            return closure()
-
-    @staticmethod
-    def _with_grad(group):
-        """The group's parameters that have a gradient, and those gradients."""
-        params = [p for p in group["params"] if p.grad is not None]
-        return params, [p.grad for p in params]
 
     # ------------------------------------------------------------------ state
     def state_dict(self):

@@ -23,29 +23,20 @@ class RMSprop(Optimizer):
                         capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
+    def _init_state(self, p, group):
+        state = self.state[p]
+        state["step"] = lamina.tensor(0.0)
+        state["square_avg"] = lamina.zeros_like(p)
+        if _scalar(group["momentum"]) > 0:
+            state["momentum_buffer"] = lamina.zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = lamina.zeros_like(p)
 
-    def step(self, closure=None):
-        """One RMSprop step over every group (parameters without a gradient are skipped)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grad(group)
-            if not params:
-                continue
-            momentum, centered = _scalar(group["momentum"]), bool(group["centered"])
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = lamina.tensor(0.0)
-                    state["square_avg"] = lamina.zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = lamina.zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = lamina.zeros_like(p)
-            states = [self.state[p] for p in params]
-            _C.rmsprop_step_(params, grads, [s["square_avg"] for s in states],
-                             [s["grad_avg"] for s in states] if centered else [],
-                             [s["momentum_buffer"] for s in states] if momentum > 0 else [],
-                             [s["step"] for s in states], lr=_scalar(group["lr"]), alpha=_scalar(group["alpha"]),
-                             eps=_scalar(group["eps"]), weight_decay=_scalar(group["weight_decay"]),
-                             momentum=momentum, centered=centered, maximize=bool(group["maximize"]))
-        return loss
+    def _update_group(self, group, params, grads, states):
+        momentum, centered = _scalar(group["momentum"]), bool(group["centered"])
+        _C.rmsprop_step_(params, grads, [s["square_avg"] for s in states],
+                         [s["grad_avg"] for s in states] if centered else [],
+                         [s["momentum_buffer"] for s in states] if momentum > 0 else [],
+                         [s["step"] for s in states], lr=_scalar(group["lr"]), alpha=_scalar(group["alpha"]),
+                         eps=_scalar(group["eps"]), weight_decay=_scalar(group["weight_decay"]),
+                         momentum=momentum, centered=centered, maximize=bool(group["maximize"]))

@@ -22,21 +22,11 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
-
-    def step(self, closure=None):
-        """One SGD step over every group (parameters without a gradient are skipped)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grad(group)
-            if not params:
-                continue
-            momentum = _scalar(group["momentum"])
-            buffers = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else []
-            buffers = _C.sgd_step_(params, grads, buffers, lr=_scalar(group["lr"]), momentum=momentum,
-                                   dampening=_scalar(group["dampening"]),
-                                   weight_decay=_scalar(group["weight_decay"]), nesterov=bool(group["nesterov"]),
-                                   maximize=bool(group["maximize"]))
-            if momentum != 0:
-                for p, buf in zip(params, buffers):
-                    self.state[p]["momentum_buffer"] = buf
-        return loss
+    def _update_group(self, group, params, grads, states):
+        momentum = _scalar(group["momentum"])
+        buffers = [s["momentum_buffer"] if s else None for s in states] if momentum != 0 else []
+        buffers = _C.sgd_step_(params, grads, buffers, lr=_scalar(group["lr"]), momentum=momentum,
+                               dampening=_scalar(group["dampening"]), weight_decay=_scalar(group["weight_decay"]),
+                               nesterov=bool(group["nesterov"]), maximize=bool(group["maximize"]))
+        for p, buf in zip(params, buffers):  # created by the first step with momentum
+            self.state[p]["momentum_buffer"] = buf
