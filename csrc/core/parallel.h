@@ -1,6 +1,6 @@
-// Threads: one pool, OpenMP's, runs every loop and every GEMM. OpenBLAS is kept single-threaded
-// (at load and by set_num_threads) and cpu::gemm splits a large product into one panel per thread
-// itself, so BLAS may be called from inside a parallel_for body (it then runs on that thread).
+// Threads: one pool, OpenMP's, runs every loop and every GEMM. OpenBLAS is set to one thread at
+// the first GEMM (ops/cpu/matmul.cpp) and cpu::gemm splits a large product into one panel per
+// thread itself, so BLAS may be called from inside a parallel_for body (it then runs on that thread).
 // parallel_for splits [begin, end) into chunks of at least `grain` iterations and runs
 // f(chunk_begin, chunk_end) on the pool; small ranges, and calls from inside a chunk, run inline.
 #pragma once
