@@ -1,8 +1,11 @@
 // Convolution kernels on NCHW buffers over one geometry (ConvShape), which serves conv2d, conv1d
-// (H = 1) and the transposed convolutions (whose forward is conv2d's backward-input). Three
-// algorithms, all checked against PyTorch by the tests:
+// (H = 1) and the transposed convolutions (whose forward is conv2d's backward-input). Four
+// algorithms, all checked against PyTorch by the tests, picked per product by the rules above
+// conv2d_forward (measured):
 //  - Winograd F(4x4, 3x3) for the forward and input gradient of 3x3 stride-1 convolutions without
 //    groups or dilation and with at least 8 channels on both sides (4x fewer multiplies);
+//  - the implicit GEMM (implicit_conv.h) for other stride-1 convolutions without groups: im2col's
+//    matrix read from the padded image by register-blocked micro-kernels, never built;
 //  - direct loops that read like the math: the reference, used for grouped convolutions with one
 //    input channel per group (depthwise), where a GEMM would have K = KH KW;
 //  - im2col + GEMM per group otherwise. The batch runs in chunks of B images, so the column
@@ -15,6 +18,7 @@
 
 #include "core/parallel.h"
 #include "ops/cpu/conv_kernels.h"
+#include "ops/cpu/implicit_conv.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/layers.h"
 
@@ -269,7 +273,7 @@ template <typename T> void swap_outer(T* dst, const T* src, int64_t B, int64_t R
 //   M_xi (OC, tiles) = U_xi (OC, C) V_xi (C, tiles),  U = G g G^T, V = B^T d B,
 // 36 C multiplies per channel pair and tile of 16 outputs instead of 144 (im2col's 9 C per output).
 // The transforms run on kLanes tiles at once (one vector per row). The input gradient is the same
-// convolution of dout with the flipped, transposed filters (winograd_input_shape).
+// convolution of dout with the flipped, transposed filters (input_gradient_shape, implicit_conv.h).
 
 constexpr int64_t kLanes = 16;                     // tiles transformed together
 constexpr int64_t kWinogradBlockBytes = 1 << 19;   // V and M of one block of tiles, kept in L2
@@ -280,15 +284,6 @@ constexpr int64_t kWinogradMinChannels = 8;
 bool use_winograd(const ConvShape& s) {
   return s.KH == 3 && s.KW == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.groups == 1 &&
          std::min(s.C, s.OC) >= kWinogradMinChannels;
-}
-
-// The geometry of dinp = conv(dout, W') with W'[c, o, kh, kw] = W[o, c, 2 - kh, 2 - kw]: the forward
-// reads input row i - ph + kh for output i, so dinp row h collects dout rows h + ph - kh =
-// h - (2 - ph) + (2 - kh), a correlation with padding 2 - ph (negative: dout rows skipped).
-ConvShape winograd_input_shape(const ConvShape& s) {
-  ConvShape b = s;
-  b.C = s.OC, b.H = s.OH, b.W = s.OW, b.OC = s.C, b.OH = s.H, b.OW = s.W, b.ph = 2 - s.ph, b.pw = 2 - s.pw;
-  return b;
 }
 
 // z[i zs] = (B^T d)[i], i < 6, for the kLanes lanes of rows d[r ds], r < 6.
@@ -512,10 +507,29 @@ template <typename T> void winograd_output_adjoint(T* dM, const T* dout, const T
   });
 }
 
+// The implicit GEMM (implicit_conv.h) against Winograd and im2col, measured at 1 thread on the
+// reference models' layers (ms, implicit vs the other; bench/results/conv-paths-2026-11-25.md):
+//  - forward: 16 -> 32 channels at 14x14 1.5 vs 1.8 (Winograd), 32 -> 32 at 32x32 6.1 vs 6.8
+//    (Winograd), 5x5 6 -> 16 at 14x14 0.24 vs 0.51 (im2col); Winograd wins from C OC >= 20 (C + OC)
+//    (32 -> 64 at 16x16 3.2 vs 2.8);
+//  - input gradient (its rows are the C input channels): 16 -> 32 1.4 vs 2.0; with fewer than 8
+//    input channels im2col wins (3 -> 32: 1.8 vs 1.0);
+//  - weight gradient (rows K = C KH KW): 16 -> 32 1.6 vs 2.1, 5x5 6 -> 16 0.25 vs 0.56; with short
+//    rows im2col wins (K = 9, 1 -> 16: 0.77 vs 0.42; K = 27: 3.1 vs 1.4).
+bool winograd_outruns_implicit(const ConvShape& s) { return use_winograd(s) && s.C * s.OC >= 20 * (s.C + s.OC); }
+bool use_implicit_forward(const ConvShape& s) {
+  return implicit_conv_applies(s) && !is_pointwise(s) && !winograd_outruns_implicit(s);
+}
+bool use_implicit_input_gradient(const ConvShape& s) { return use_implicit_forward(s) && s.C >= 8; }
+
 // The weight gradient's GEMMs do C OC multiply-adds per tile and position, its transforms work in
 // proportion to C + OC: with few channels the transforms cost more than im2col saves (128 images
 // 14x14, 16 -> 32 channels: backward 5.3-5.5 -> 5.7-6.3 ms; 32 -> 32 at 32x32: 21.4 -> 20.5).
 bool use_winograd_weight_gradient(const ConvShape& s) { return s.C * s.OC >= 16 * (s.C + s.OC); }
+bool use_implicit_weight_gradient(const ConvShape& s) {
+  return implicit_conv_applies(s) && !is_pointwise(s) && !(use_winograd(s) && use_winograd_weight_gradient(s)) &&
+         s.C * s.KH * s.KW >= 64;
+}
 
 // Blocks for the weight gradient hold more tiles than the forward's: its GEMMs sum over the tiles
 // (K = width), which must be long enough for OpenBLAS to run well; V and dM spill from L2 to L3.
@@ -558,6 +572,7 @@ template <typename T> void winograd_weight_gradient(T* dweight, const T* dout, c
 template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight, const ConvShape& s) {
   if (s.N == 0 || s.OC == 0) return;
   if (is_depthwise(s)) return direct_forward(out, inp, weight, s);
+  if (use_implicit_forward(s)) return implicit_conv_forward(out, inp, weight, s);
   if (use_winograd(s)) {
     auto U = scratch<T>(36 * s.OC * s.C);
     winograd_filters(U.get(), weight, s.OC, s.C, false);
@@ -598,11 +613,20 @@ void conv2d_backward(T* dinp, T* dweight, const T* dout, const T* inp, const T* 
     if (dweight) direct_backward_weight(dweight, dout, inp, s);
     return;
   }
+  if (dinp && use_implicit_input_gradient(s)) {
+    implicit_conv_backward_input(dinp, dout, weight, s);
+    dinp = nullptr;
+  }
+  if (dweight && use_implicit_weight_gradient(s)) {
+    implicit_conv_backward_weight(dweight, dout, inp, s);
+    dweight = nullptr;
+  }
+  if (!dinp && !dweight) return;
   if (use_winograd(s)) {
     if (dinp) {
       auto U = scratch<T>(36 * s.OC * s.C);
       winograd_filters(U.get(), weight, s.OC, s.C, true);
-      winograd_conv(dinp, dout, U.get(), winograd_input_shape(s));
+      winograd_conv(dinp, dout, U.get(), input_gradient_shape(s));
     }
     dinp = nullptr;
     if (dweight && use_winograd_weight_gradient(s)) winograd_weight_gradient(dweight, dout, inp, s);

@@ -1,28 +1,20 @@
-// The packed GEMM of packed_gemm.h. Written with GCC vector extensions (portable: without
-// AVX-512 the compiler splits the vectors), one micro-kernel for float and double. A micro-kernel
-// keeps an R x 2-vector block of C in registers (8 x 32 floats with AVX-512: 16 accumulators of
-// the 32 registers) and for each k broadcasts A[i, k] against two vectors of one panel row.
+// The packed GEMM of packed_gemm.h: one micro-kernel (simd.h vectors) for float and double. A
+// micro-kernel keeps an R x 2-vector block of C in registers and for each k broadcasts A[i, k]
+// against two vectors of one panel row.
 #include "ops/cpu/packed_gemm.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "core/parallel.h"
+#include "ops/cpu/simd.h"
 
 namespace lamina::cpu {
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int kVecBytes = 64, kRows = 8;
-#else
-constexpr int kVecBytes = 32, kRows = 6;  // 6 x 2 accumulators + 3 of 16 AVX2 registers
-#endif
-
-template <typename T> struct VecOf {
-  typedef T type __attribute__((vector_size(kVecBytes)));
-};
-template <typename T> using Vec = typename VecOf<T>::type;
-template <typename T> constexpr int64_t kLanes = kVecBytes / int64_t(sizeof(T));
+using simd::kLanes;
+using simd::kRows;
+using simd::Vec;
 template <typename T> constexpr int64_t kPanelWidth = 2 * kLanes<T>;
 
 // Multiply-adds per parallel chunk (about 4 us at one core's peak): a fork-join costs about 1 us.
@@ -39,7 +31,7 @@ void micro_kernel(int64_t K, const T* __restrict A, int64_t rs, int64_t ks, cons
   for (int64_t k = 0; k < K; ++k) {
     Vec<T> b[V];
 #pragma GCC unroll 2
-    for (int v = 0; v < V; ++v) std::memcpy(&b[v], panel + k * W + v * L, sizeof(Vec<T>));
+    for (int v = 0; v < V; ++v) b[v] = simd::load(panel + k * W + v * L);
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
       const T a = A[i * rs + k * ks];
@@ -52,12 +44,8 @@ void micro_kernel(int64_t K, const T* __restrict A, int64_t rs, int64_t ks, cons
     if (cols == V * L) {
       for (int v = 0; v < V; ++v) {
         Vec<T> out = acc[i][v];
-        if (beta != T(0)) {
-          Vec<T> old;
-          std::memcpy(&old, c + v * L, sizeof(Vec<T>));
-          out += beta * old;
-        }
-        std::memcpy(c + v * L, &out, sizeof(Vec<T>));
+        if (beta != T(0)) out += beta * simd::load(c + v * L);
+        simd::store(c + v * L, out);
       }
     } else {
       T row[V * L];
