@@ -87,7 +87,7 @@ struct ConvolutionBackward : Node {
       if (!transposed) {
         cpu::conv2d_backward<T>(dx, dw, g.data<T>(), xp, wp, s);
       } else {  // x is the column side Y, g the image side X
-        if (dx) cpu::conv2d_forward<T>(dx, g.data<T>(), wp, s);
+        if (dx) cpu::conv2d_forward<T>(dx, g.data<T>(), wp, nullptr, s);
         if (dw) cpu::conv2d_backward<T>(nullptr, dw, xp, g.data<T>(), wp, s);
       }
       if (out[2].defined()) {
@@ -178,10 +178,14 @@ Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias
   Tensor out = Tensor::empty(out_shape, input.dtype());
   dispatch_float(input.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if (!a.transposed) cpu::conv2d_forward<T>(out.data<T>(), x.data<T>(), w.data<T>(), s);
-    else cpu::conv2d_backward<T>(out.data<T>(), nullptr, x.data<T>(), nullptr, w.data<T>(), s);
-    int64_t out_channels = a.transposed ? s.C : s.OC, L = a.transposed ? s.H * s.W : s.OH * s.OW;
-    if (bias.defined()) cpu::conv_bias_forward<T>(out.data<T>(), contiguous(detach(bias)).data<T>(), N, out_channels, L);
+    Tensor b = bias.defined() ? contiguous(detach(bias)) : Tensor();
+    const T* bp = b.defined() ? b.data<T>() : nullptr;
+    if (!a.transposed) {
+      cpu::conv2d_forward<T>(out.data<T>(), x.data<T>(), w.data<T>(), bp, s);
+    } else {
+      cpu::conv2d_backward<T>(out.data<T>(), nullptr, x.data<T>(), nullptr, w.data<T>(), s);
+      if (bp) cpu::conv_bias_forward<T>(out.data<T>(), bp, N, s.C, s.H * s.W);
+    }
   });
 
   bool needs = bias.defined() ? any_requires_grad({&input, &weight, &bias}) : any_requires_grad({&input, &weight});

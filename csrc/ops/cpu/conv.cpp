@@ -21,6 +21,7 @@
 #include "ops/cpu/implicit_conv.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/layers.h"
+#include "ops/cpu/simd.h"
 
 namespace lamina::cpu {
 
@@ -564,15 +565,12 @@ template <typename T> void winograd_weight_gradient(T* dweight, const T* dout, c
   });
 }
 
-}  // namespace
-
-// Per chunk of B images and per group g (Cg = C / groups input and OCg = OC / groups output
+// conv2d_forward without the bias on the paths other than the implicit GEMM. im2col: per chunk of
+// B images and per group g (Cg = C / groups input and OCg = OC / groups output
 // channels, K = Cg KH KW): Y_g (OCg, B L) = W_g (OCg, K) @ cols_g (K, B L), then Y moves from
 // (OC, B, L) to (B, OC, L) (no move when B = 1).
-template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight, const ConvShape& s) {
-  if (s.N == 0 || s.OC == 0) return;
+template <typename T> void conv2d_forward_unbiased(T* out, const T* inp, const T* weight, const ConvShape& s) {
   if (is_depthwise(s)) return direct_forward(out, inp, weight, s);
-  if (use_implicit_forward(s)) return implicit_conv_forward(out, inp, weight, s);
   if (use_winograd(s)) {
     auto U = scratch<T>(36 * s.OC * s.C);
     winograd_filters(U.get(), weight, s.OC, s.C, false);
@@ -593,6 +591,16 @@ template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight,
       gemm<T>(false, false, OCg, ld, K, T(1), weight + g * OCg * K, K, colmat + g * K * ld, ld, T(0), y + g * OCg * ld, ld);
     if (nb > 1) swap_outer(out + n0 * s.OC * L, ychunk.get(), nb, s.OC, L, false);
   }
+}
+
+}  // namespace
+
+// The bias is added by the implicit GEMM as it writes the output, after the other paths.
+template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const ConvShape& s) {
+  if (s.N == 0 || s.OC == 0) return;
+  if (use_implicit_forward(s)) return implicit_conv_forward(out, inp, weight, bias, s);
+  conv2d_forward_unbiased(out, inp, weight, s);
+  if (bias) conv_bias_forward(out, bias, s.N, s.OC, s.OH * s.OW);
 }
 
 // Per chunk, with dY_g (OCg, B L) the chunk's output gradient in GEMM layout:
@@ -676,21 +684,33 @@ template <typename T> void conv_bias_forward(T* out, const T* bias, int64_t N, i
   });
 }
 
+// Each plane summed in T over four vectors of lanes (a plane holds at most a few thousand values),
+// the planes' sums in double: dbias[o] += sum_n plane_sum(dout[n, o]).
+template <typename T> T plane_sum(const T* x, int64_t L) {
+  using simd::Vec;
+  constexpr int64_t V = simd::kLanes<T>;
+  Vec<T> acc[4] = {};
+  int64_t l = 0;
+  for (; l + 4 * V <= L; l += 4 * V)
+    for (int a = 0; a < 4; ++a) acc[a] += simd::load(x + l + a * V);
+  for (; l + V <= L; l += V) acc[0] += simd::load(x + l);
+  T sum = simd::sum_lanes((acc[0] + acc[1]) + (acc[2] + acc[3]));
+  for (; l < L; ++l) sum += x[l];
+  return sum;
+}
+
 template <typename T> void conv_bias_backward(T* dbias, const T* dout, int64_t N, int64_t OC, int64_t L) {
   parallel_for(0, OC, grain_for(N * L), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       double acc = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* dy = dout + (n * OC + o) * L;
-        acc += lane_sum<double>(L, [&](int64_t l) { return double(dy[l]); });
-      }
+      for (int64_t n = 0; n < N; ++n) acc += double(plane_sum(dout + (n * OC + o) * L, L));
       dbias[o] += T(acc);
     }
   });
 }
 
 #define LAMINA_INSTANTIATE(T)                                                                          \
-  template void conv2d_forward<T>(T*, const T*, const T*, const ConvShape&);                           \
+  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const ConvShape&);                \
   template void conv2d_backward<T>(T*, T*, const T*, const T*, const T*, const ConvShape&);            \
   template void conv_bias_forward<T>(T*, const T*, int64_t, int64_t, int64_t);                         \
   template void conv_bias_backward<T>(T*, const T*, int64_t, int64_t, int64_t);

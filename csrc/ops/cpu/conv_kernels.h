@@ -23,8 +23,8 @@ struct ConvShape {
 
 // inp (N, C, H, W), weight (OC, C/groups, KH, KW), out (N, OC, OH, OW), written:
 // out[n, o, i, j] = sum_{c, kh, kw} weight[o, c, kh, kw] inp[n, g C/groups + c, i sh - ph + kh dh, j sw - pw + kw dw]
-// with g = o / (OC/groups); positions outside the input read 0. Bias is added separately.
-template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight, const ConvShape& s);
+// + bias[o] where bias is not null, with g = o / (OC/groups); positions outside the input read 0.
+template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const ConvShape& s);
 // dinp (N, C, H, W), written: the adjoint of conv2d_forward in inp, sum over the (o, kh, kw)
 // that read each input position of dout * weight. dweight (OC, C/groups, KH, KW), accumulated:
 // dweight[o, c, kh, kw] += sum_{n, i, j} dout[n, o, i, j] inp[n, ., ., .] (the position above).

@@ -98,9 +98,10 @@ void forward_tile(T* __restrict y, int64_t ldy, const T* __restrict x, const int
   }
 }
 
-// out (N, OC, OH, OW) = the convolution of inp (N, C, H, W) with the packed filters (pack_filters).
-// Tasks are (image, tile of kRows output channels); a thread pads each of its images once.
-template <typename T> void run_forward(T* out, const T* inp, const T* wpack, const ConvShape& s) {
+// out (N, OC, OH, OW) = the convolution of inp (N, C, H, W) with the packed filters (pack_filters),
+// + bias[o] where bias is not null. Tasks are (image, tile of kRows output channels); a thread
+// copies each of its images into the padded planes once.
+template <typename T> void run_forward(T* out, const T* inp, const T* wpack, const T* bias, const ConvShape& s) {
   const Frame<T> f(s);
   const int64_t K = s.C * s.KH * s.KW, tiles = (s.OC + kRows - 1) / kRows, L = s.OH * s.OW;
   parallel_for(0, s.N * tiles, 1, [&](int64_t b, int64_t e) {
@@ -117,7 +118,8 @@ template <typename T> void run_forward(T* out, const T* inp, const T* wpack, con
       for (int64_t r = 0; r < std::min<int64_t>(kRows, s.OC - t * kRows); ++r) {
         T* o = out + (n * s.OC + t * kRows + r) * L;
         const T* yr = y.get() + r * f.positions;
-        for (int64_t i = 0; i < s.OH; ++i) simd::copy_row(o + i * s.OW, yr + i * f.Wp, s.OW);
+        const T add = bias ? bias[t * kRows + r] : T(0);
+        for (int64_t i = 0; i < s.OH; ++i) simd::copy_row(o + i * s.OW, yr + i * f.Wp, s.OW, add);
       }
     }
   });
@@ -172,14 +174,15 @@ ConvShape input_gradient_shape(const ConvShape& s) {
   return b;
 }
 
-template <typename T> void implicit_conv_forward(T* out, const T* inp, const T* weight, const ConvShape& s) {
+template <typename T>
+void implicit_conv_forward(T* out, const T* inp, const T* weight, const T* bias, const ConvShape& s) {
   auto wpack = pack_filters(weight, s, false);
-  run_forward(out, inp, wpack.get(), s);
+  run_forward(out, inp, wpack.get(), bias, s);
 }
 
 template <typename T> void implicit_conv_backward_input(T* dinp, const T* dout, const T* weight, const ConvShape& s) {
   auto wpack = pack_filters(weight, s, true);
-  run_forward(dinp, dout, wpack.get(), input_gradient_shape(s));
+  run_forward(dinp, dout, wpack.get(), static_cast<const T*>(nullptr), input_gradient_shape(s));
 }
 
 // dweight^T (K, OC) summed per task of kImagesPerTask images (rows k past K: padding, unused),
@@ -223,7 +226,7 @@ template <typename T> void implicit_conv_backward_weight(T* dweight, const T* do
 }
 
 #define LAMINA_INSTANTIATE(T)                                                                          \
-  template void implicit_conv_forward<T>(T*, const T*, const T*, const ConvShape&);                    \
+  template void implicit_conv_forward<T>(T*, const T*, const T*, const T*, const ConvShape&);         \
   template void implicit_conv_backward_input<T>(T*, const T*, const T*, const ConvShape&);             \
   template void implicit_conv_backward_weight<T>(T*, const T*, const T*, const ConvShape&);
 LAMINA_INSTANTIATE(float)

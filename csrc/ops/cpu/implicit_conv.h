@@ -15,8 +15,8 @@ bool implicit_conv_applies(const ConvShape& s);
 ConvShape input_gradient_shape(const ConvShape& s);
 
 // The three products of conv2d_forward / conv2d_backward (conv_kernels.h), same contracts:
-// out and dinp written, dweight accumulated.
-template <typename T> void implicit_conv_forward(T* out, const T* inp, const T* weight, const ConvShape& s);
+// out (+ bias[o] where bias is not null) and dinp written, dweight accumulated.
+template <typename T> void implicit_conv_forward(T* out, const T* inp, const T* weight, const T* bias, const ConvShape& s);
 template <typename T> void implicit_conv_backward_input(T* dinp, const T* dout, const T* weight, const ConvShape& s);
 template <typename T> void implicit_conv_backward_weight(T* dweight, const T* dout, const T* inp, const ConvShape& s);
 

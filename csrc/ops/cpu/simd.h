@@ -43,26 +43,28 @@ template <typename T> inline T sum_lanes(const Vec<T>& v) {
 }
 #endif
 
-// dst[0:n] = src[0:n], 0 < n < kLanes<T>: one masked load and store.
+// dst[0:n] = src[0:n] + add, 0 < n < kLanes<T>: one masked load and store.
 #if defined(__AVX512F__)
-inline void copy_tail(float* dst, const float* src, int64_t n) {
+inline void copy_tail(float* dst, const float* src, int64_t n, float add) {
   const __mmask16 m = __mmask16((1u << n) - 1);
-  _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, src));
+  _mm512_mask_storeu_ps(dst, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, src), _mm512_set1_ps(add)));
 }
-inline void copy_tail(double* dst, const double* src, int64_t n) {
+inline void copy_tail(double* dst, const double* src, int64_t n, double add) {
   const __mmask8 m = __mmask8((1u << n) - 1);
-  _mm512_mask_storeu_pd(dst, m, _mm512_maskz_loadu_pd(m, src));
+  _mm512_mask_storeu_pd(dst, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, src), _mm512_set1_pd(add)));
 }
 #else
-template <typename T> inline void copy_tail(T* dst, const T* src, int64_t n) { std::memcpy(dst, src, n * sizeof(T)); }
+template <typename T> inline void copy_tail(T* dst, const T* src, int64_t n, T add) {
+  for (int64_t j = 0; j < n; ++j) dst[j] = src[j] + add;
+}
 #endif
 
-// dst[0:n] = src[0:n] for the short rows of an image: whole vectors, then the tail under a mask.
-// (A copy loop compiles to a call to memmove, which costs more than copying a row of 14 floats.)
-template <typename T> inline void copy_row(T* dst, const T* src, int64_t n) {
+// dst[0:n] = src[0:n] + add for the short rows of an image: whole vectors, then the tail under a
+// mask. (A copy loop compiles to a call to memmove, which costs more than copying 14 floats.)
+template <typename T> inline void copy_row(T* dst, const T* src, int64_t n, T add = T(0)) {
   int64_t j = 0;
-  for (; j + kLanes<T> <= n; j += kLanes<T>) store(dst + j, load(src + j));
-  if (j < n) copy_tail(dst + j, src + j, n - j);
+  for (; j + kLanes<T> <= n; j += kLanes<T>) store(dst + j, load(src + j) + add);
+  if (j < n) copy_tail(dst + j, src + j, n - j, add);
 }
 
 }  // namespace lamina::cpu::simd
