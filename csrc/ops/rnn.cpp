@@ -94,6 +94,7 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& input, const Tensor& h
   cpu::RnnSizes s;
   s.mode = mode;
   s.reverse = reverse;
+  s.zero_h0 = !hx.defined();
   s.I = input.shape().back();
   if (packed) {
     int64_t sum = 0;

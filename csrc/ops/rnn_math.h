@@ -17,16 +17,13 @@ template <typename T> LAMINA_HD T rnn_cell_backward(T h, T dh, bool relu) {
 }
 
 // LSTM: i = s(a_i), f = s(a_f), g = tanh(a_g), o = s(a_o);  c' = f c + i g;  m = o tanh(c').
-// (m is h' without projection, the input of W_hr with it.)
+// (m is h' without projection, the input of W_hr with it.) The caller applies the four gate
+// activations (each a whole block of units at once: one activation per loop vectorises best),
+// then lstm_state_forward the rest.
 template <typename T> struct LstmGates {
   T i, f, g, o;
 };
-template <typename T>
-LAMINA_HD void lstm_cell_forward(T ai, T af, T ag, T ao, T c_prev, LstmGates<T>& gates, T& c, T& m) {
-  gates.i = Sigmoid{}.fwd(ai);
-  gates.f = Sigmoid{}.fwd(af);
-  gates.g = Tanh{}.fwd(ag);
-  gates.o = Sigmoid{}.fwd(ao);
+template <typename T> LAMINA_HD void lstm_state_forward(const LstmGates<T>& gates, T c_prev, T& c, T& m) {
   c = gates.f * c_prev + gates.i * gates.g;
   m = gates.o * Tanh{}.fwd(c);
 }

@@ -20,6 +20,7 @@ struct RnnSizes {
   int64_t N = 0, I = 0, H = 0, P = 0;
   std::vector<int64_t> batch_sizes;  // (T,), batch_sizes[0] == N
   bool reverse = false;
+  bool zero_h0 = false;  // the initial h is zero (no hx given): the products with it are skipped
 
   int64_t steps() const { return int64_t(batch_sizes.size()); }
   int64_t total() const;  // sum(batch_sizes): rows of the packed buffers
@@ -45,7 +46,7 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
                        const RnnSizes& s);
 
 // dout (total, P) or null (zero); dh (N, P) and dc (N, H, LSTM): the gradients of the final state
-// on entry, those of the initial state on return (written). dx (total, I) written; dw_ih, dw_hh,
+// on entry, those of the initial state on return (written; dh unspecified with zero_h0). dx (total, I) written; dw_ih, dw_hh,
 // db_ih, db_hh, dw_hr accumulated; each null when not needed. Steps run in the reverse of the
 // forward order: dh += dout_t; with a projection dm = dh W_hr; the gate kernel turns dm and dc
 // into the pre-activation gradients da_t (B_t, G*H) and dc_prev; then dh_prev = da_t W_hh (GRU:
