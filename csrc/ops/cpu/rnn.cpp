@@ -208,7 +208,7 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
 // Chunk by chunk (StepChunk), last first: the chunk's steps, then its weight gradients, e.g.
 // dW_hh += da[lo:lo+rows]^T h_prev[lo:lo+rows].
 template <typename T>
-void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const T* dout,
+void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const StepRows<T>& dout,
                         const T* x, const T* gates, const T* h_prev, const T* c_prev, const T* m,
                         const RnnWeights<T>& w, const RnnSizes& s) {
   const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H;
@@ -231,8 +231,11 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
     const int64_t lo = chunk->lo, rows = chunk->rows;
     for (int64_t k = chunk->k_end - 1; k >= chunk->k_begin; --k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
-      if (dout)
-        for (int64_t i = 0; i < B * P; ++i) dh[i] += dout[off * P + i];
+      if (!dout.steps.empty())
+        for (int64_t b = 0; b < B; ++b) {
+          const T* dout_row = dout.steps[size_t(t)] + b * dout.batch_stride;
+          for (int64_t p = 0; p < P; ++p) dh[b * P + p] += dout_row[p];
+        }
       // dm: the gradient of o tanh(c) (of h itself without projection), (B, H).
       const T* dm = dh;
       if (projected) {  // h = m W_hr^T: dm = dh W_hr, dW_hr += dh^T m (with the chunk)
@@ -281,8 +284,8 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
 
 #define LAMINA_INSTANTIATE(T)                                                                                   \
   template void rnn_layer_forward<T>(T*, T*, T*, T*, T*, T*, T*, const T*, const RnnWeights<T>&, const RnnSizes&); \
-  template void rnn_layer_backward<T>(T*, T*, T*, T*, T*, T*, T*, T*, const T*, const T*, const T*, const T*,    \
-                                      const T*, const T*, const RnnWeights<T>&, const RnnSizes&);
+  template void rnn_layer_backward<T>(T*, T*, T*, T*, T*, T*, T*, T*, const StepRows<T>&, const T*, const T*,     \
+                                      const T*, const T*, const T*, const RnnWeights<T>&, const RnnSizes&);
 LAMINA_INSTANTIATE(float)
 LAMINA_INSTANTIATE(double)
 #undef LAMINA_INSTANTIATE

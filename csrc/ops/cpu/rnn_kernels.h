@@ -34,6 +34,14 @@ template <typename T> struct RnnWeights {
   const T *w_ih = nullptr, *w_hh = nullptr, *b_ih = nullptr, *b_hh = nullptr, *w_hr = nullptr;
 };
 
+// The gradient of the output, read in place: row b of step t at steps[t] + b * batch_stride. It
+// describes a contiguous (total, P) buffer and any padded (T, N, P) one with contiguous rows, e.g.
+// the transpose of a batch-first gradient, without a copy. No steps: the gradient is zero.
+template <typename T> struct StepRows {
+  std::vector<const T*> steps;
+  int64_t batch_stride = 0;
+};
+
 // x (total, I), out (total, P); h (N, P) and c (N, H, LSTM only): the initial state on entry, the
 // final one on return (a row keeps its state once its sequence has ended).
 // Saves for backward: gates (total, S*H), h_prev (total, P) and c_prev (total, H, LSTM) (each
@@ -45,7 +53,7 @@ template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s);
 
-// dout (total, P) or null (zero); dh (N, P) and dc (N, H, LSTM): the gradients of the final state
+// dout: rows (total, P) (see StepRows); dh (N, P) and dc (N, H, LSTM): the gradients of the final state
 // on entry, those of the initial state on return (written; dh unspecified with zero_h0). dx (total, I) written; dw_ih, dw_hh,
 // db_ih, db_hh, dw_hr accumulated; each null when not needed. Steps run in the reverse of the
 // forward order: dh += dout_t; with a projection dm = dh W_hr; the gate kernel turns dm and dc
@@ -54,7 +62,7 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
 // dW_ih += da^T x, dW_hh += da^T h_prev, dW_hr += dh^T m; db = column sums of da. (GRU: the
 // gradient reaching W_hh differs from the one reaching W_ih in the n block: dgh_n = da_n r.)
 template <typename T>
-void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const T* dout,
+void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const StepRows<T>& dout,
                         const T* x, const T* gates, const T* h_prev, const T* c_prev, const T* m,
                         const RnnWeights<T>& w, const RnnSizes& s);
 
