@@ -35,10 +35,10 @@ std::vector<int64_t> step_offsets(const RnnSizes& s) {
   return offsets;
 }
 
-// out[r, :] = a (+ b) for each of the rows (the biases a GEMM then adds to, with beta = 1).
-template <typename T> void fill_rows(T* out, const T* a, const T* b, int64_t rows, int64_t cols) {
+// out[r, 0:cols] = a (+ b) for each of the rows, ld apart (the biases a GEMM then adds to, with beta = 1).
+template <typename T> void fill_rows(T* out, int64_t ld, const T* a, const T* b, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = b ? a[c] + b[c] : a[c];
+    for (int64_t c = 0; c < cols; ++c) out[r * ld + c] = b ? a[c] + b[c] : a[c];
 }
 
 // The k-th step in processing order.
@@ -79,8 +79,8 @@ template <typename T, typename Act> void activate(T* __restrict a, int64_t n, Ac
   for (int64_t k = 0; k < n; ++k) a[k] = act.fwd(a[k]);
 }
 
-// LSTM: a (4H) in: the row's pre-activations (blocks i, f, g, o), out: its gates (saved);
-// c (H) in: c_prev, out: c'; m (H): o tanh(c').
+// LSTM: a (5H) in: the row's pre-activations (blocks i, f, g, o), out: its saved values (i, f, g,
+// o, tanh c'); c (H) in: c_prev, out: c'; m (H): o tanh(c').
 template <typename T> void lstm_row_forward(T* __restrict a, T* __restrict c, T* __restrict m, int64_t H) {
   activate(a, 2 * H, math::Sigmoid{});  // i, f
   activate(a + 2 * H, H, math::Tanh{});  // g
@@ -88,7 +88,7 @@ template <typename T> void lstm_row_forward(T* __restrict a, T* __restrict c, T*
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     const math::LstmGates<T> g{a[j], a[H + j], a[2 * H + j], a[3 * H + j]};
-    math::lstm_state_forward(g, c[j], c[j], m[j]);
+    math::lstm_state_forward(g, c[j], c[j], a[4 * H + j], m[j]);
   }
 }
 
@@ -117,7 +117,7 @@ void lstm_row_backward(T* __restrict da, T* __restrict dc, const T* __restrict s
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     math::LstmGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]}, d;
-    math::lstm_cell_backward(g, c_prev[j], dm[j], dc[j], d, dc[j]);
+    math::lstm_cell_backward(g, saved[4 * H + j], c_prev[j], dm[j], dc[j], d, dc[j]);
     da[j] = d.i, da[H + j] = d.f, da[2 * H + j] = d.g, da[3 * H + j] = d.o;
   }
 }
@@ -146,11 +146,11 @@ void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __re
 
 // Step t, row b, unit j: the pre-activation of gate block g is xproj[g H + j] + hproj[g H + j],
 // xproj = x_t W_ih^T (one GEMM per chunk of steps) and hproj = h_prev W_hh^T, the biases folded into
-// xproj (b_ih + b_hh). LSTM and RNN (S = G) build it in place in the rows of `gates`: the chunk's
-// xproj there, then each step's GEMM adds hproj (beta 1), then the gate kernel activates the row in
-// place. The GRU keeps the two apart, n = tanh(gi_n + r gh_n) needing gh_n = (h W_hh^T + b_hh)_n
-// alone: xproj (with b_ih) and hproj (with b_hh) are scratch buffers there. With s.zero_h0 the first
-// step's hproj is the bias alone (h_prev = 0) and its GEMM is skipped.
+// xproj (b_ih + b_hh). LSTM and RNN build it in place in the first G*H values of the rows of
+// `gates`: the chunk's xproj there, then each step's GEMM adds hproj (beta 1), then the gate kernel
+// activates the row in place. The GRU keeps the two apart, n = tanh(gi_n + r gh_n) needing
+// gh_n = (h W_hh^T + b_hh)_n alone: xproj (with b_ih) and hproj (with b_hh) are scratch buffers
+// there. With s.zero_h0 the first step's hproj is the bias alone (h_prev = 0), its GEMM skipped.
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s) {
@@ -167,19 +167,20 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
   for (const StepChunk& chunk : step_chunks(s, offsets)) {
     const int64_t lo = chunk.lo;  // xproj = x W_ih^T + biases, the chunk's rows
     T* chunk_xproj = gru ? xproj.get() : gates + lo * SH;
-    if (bias) fill_rows<T>(chunk_xproj, w.b_ih, gru ? nullptr : w.b_hh, chunk.rows, GH);
-    gemm_packed<T>(false, chunk.rows, x + lo * I, I, w_ih_t, bias ? T(1) : T(0), chunk_xproj, GH);
+    const int64_t ld = gru ? GH : SH;
+    if (bias) fill_rows<T>(chunk_xproj, ld, w.b_ih, gru ? nullptr : w.b_hh, chunk.rows, GH);
+    gemm_packed<T>(false, chunk.rows, x + lo * I, I, w_ih_t, bias ? T(1) : T(0), chunk_xproj, ld);
     for (int64_t k = chunk.k_begin; k < chunk.k_end; ++k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
       const bool zero_h = s.zero_h0 && k == 0;  // h_prev W_hh^T = 0
       std::copy(h, h + B * P, h_prev + off * P);
       if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
       if (gru) {  // hproj = h_prev W_hh^T + b_hh
-        if (bias) fill_rows<T>(hproj.get(), w.b_hh, nullptr, B, GH);
+        if (bias) fill_rows<T>(hproj.get(), GH, w.b_hh, nullptr, B, GH);
         else if (zero_h) std::fill(hproj.get(), hproj.get() + B * GH, T(0));
         if (!zero_h) gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, bias ? T(1) : T(0), hproj.get(), GH);
       } else if (!zero_h) {  // gates rows += h_prev W_hh^T
-        gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, T(1), gates + off * SH, GH);
+        gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, T(1), gates + off * SH, SH);
       }
       parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
         for (int64_t b = row_begin; b < row_end; ++b) {

@@ -14,7 +14,7 @@ namespace lamina::cpu {
 
 // Letters: I input features, H hidden units, P recurrent state width (the projection size of an
 // LSTM with proj_size, else H), G = gate blocks per unit in the weights (RNN 1, LSTM 4, GRU 3),
-// S = values saved per unit (RNN 1: h; LSTM 4: i, f, g, o; GRU 4: r, z, n, W_hn h + b_hn).
+// S = values saved per unit (RNN 1: h; LSTM 5: i, f, g, o, tanh c'; GRU 4: r, z, n, W_hn h + b_hn).
 struct RnnSizes {
   RnnMode mode = RnnMode::RnnTanh;
   int64_t N = 0, I = 0, H = 0, P = 0;
@@ -25,7 +25,7 @@ struct RnnSizes {
   int64_t steps() const { return int64_t(batch_sizes.size()); }
   int64_t total() const;  // sum(batch_sizes): rows of the packed buffers
   int64_t gates() const { return mode == RnnMode::Lstm ? 4 : mode == RnnMode::Gru ? 3 : 1; }
-  int64_t saved_gates() const { return mode == RnnMode::Lstm || mode == RnnMode::Gru ? 4 : 1; }
+  int64_t saved_gates() const { return mode == RnnMode::Lstm ? 5 : mode == RnnMode::Gru ? 4 : 1; }
   bool projected() const { return mode == RnnMode::Lstm && P != H; }
 };
 
@@ -53,9 +53,9 @@ template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s);
 
-// dout: rows (total, P) (see StepRows); dh (N, P) and dc (N, H, LSTM): the gradients of the final state
-// on entry, those of the initial state on return (written; dh unspecified with zero_h0). dx (total, I) written; dw_ih, dw_hh,
-// db_ih, db_hh, dw_hr accumulated; each null when not needed. Steps run in the reverse of the
+// dout: rows (total, P) (see StepRows); dh (N, P) and dc (N, H, LSTM): the gradients of the final
+// state on entry, those of the initial state on return (written; dh unspecified with zero_h0).
+// dx (total, I) written; dw_ih, dw_hh, db_ih, db_hh, dw_hr accumulated; each null when not needed. Steps run in the reverse of the
 // forward order: dh += dout_t; with a projection dm = dh W_hr; the gate kernel turns dm and dc
 // into the pre-activation gradients da_t (B_t, G*H) and dc_prev; then dh_prev = da_t W_hh (GRU:
 // + dh z). Per chunk of consecutive steps (about 256 rows), one GEMM each: dx = da W_ih,
