@@ -212,6 +212,51 @@ def test_lstm_results_do_not_depend_on_thread_count():
         lm.set_num_threads(before)
 
 
+@pytest.mark.parametrize("cls_name", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("packed", [False, True])
+def test_zero_initial_state_equals_explicit_zeros(cls_name, packed):
+    """Without hx the kernels skip the products with the zero initial h (forward: the first step's
+    h W_hh^T; backward: its dh_prev and its rows of dW_hh, at either end of a chunk of steps with
+    both directions): every result equals the run with explicit zero states, value for value."""
+    steps, batch, hidden = 20, 32, 128  # 640 rows: several chunks of steps
+    data, w = randn(steps, batch, 16), randn(steps, batch, 2 * hidden)
+    lengths = sorted(rng.integers(1, steps + 1, batch).tolist(), reverse=True)
+    lengths[0] = steps
+    results = []
+    for explicit in (False, True):
+        lm.manual_seed(0)
+        module = getattr(R, cls_name)(16, hidden, bidirectional=True)
+        x = lm.tensor(data, requires_grad=True)
+        inp = U.pack_padded_sequence(x, lengths) if packed else x
+        zeros = lm.zeros(2, batch, hidden)
+        hx = ((zeros, lm.zeros(2, batch, hidden)) if cls_name == "LSTM" else zeros) if explicit else None
+        out, _ = module(inp, hx)
+        out = U.pad_packed_sequence(out)[0] if packed else out
+        (out * lm.tensor(w)).sum().backward()
+        results.append([out.detach().numpy().copy(), x.grad.numpy().copy()] +
+                       [p.grad.numpy().copy() for p in module.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_last_step_head_of_batch_first_lstm_matches_torch():
+    """The benchmark's sequence classifier: a linear head on out[:, -1] of a batch-first LSTM. The
+    output's gradient reaches the op as the transposed view of a (N, T, P) tensor, read in place."""
+    torch = torch_or_skip()
+    th, ours = make_pair("LSTM", input_size=8, hidden_size=32, batch_first=True)
+    data, w = randn(6, 7, 8), randn(6, 32)
+    xt, xo = torch.tensor(data, requires_grad=True), lm.tensor(data, requires_grad=True)
+    outs = []
+    for lib, module, x in ((torch, th, xt), (lm, ours, xo)):
+        out, _ = module(x)
+        (out[:, -1] * lib.tensor(w)).sum().backward()
+        outs.append(out)
+    assert_close(outs[1], outs[0], "output")
+    assert_close(xo.grad, xt.grad, "input gradient")
+    for (name, p), (_, q) in zip(ours.named_parameters(), th.named_parameters()):
+        assert_close(p.grad, q.grad, f"gradient of {name}")
+
+
 def test_packed_output_keeps_layout_and_indices():
     torch = torch_or_skip()
     th, ours = make_pair("GRU", input_size=I, hidden_size=H)

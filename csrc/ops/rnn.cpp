@@ -43,7 +43,10 @@ struct RnnLayerBackward : Node {
     Tensor gates = saved(6), h_prev = saved(7), c_prev = saved(8), m = saved(9);
     const cpu::RnnSizes& s = sizes;
     const bool lstm = s.mode == RnnMode::Lstm;
-    Tensor dout = grads[0].defined() ? contiguous(grads[0]) : Tensor();
+    // dout: read in place when its rows are contiguous (the transposed view of a batch-first
+    // output's gradient is), else copied once.
+    Tensor dout = grads[0];
+    if (dout.defined() && dout.strides().back() != 1) dout = contiguous(dout);
     Tensor dh = grads[1].defined() ? clone(grads[1]) : zeros({s.N, s.P}, x.dtype());
     Tensor dc = !lstm ? Tensor() : grads[2].defined() ? clone(grads[2]) : zeros({s.N, s.H}, x.dtype());
     std::vector<Tensor> out(8);
@@ -56,8 +59,18 @@ struct RnnLayerBackward : Node {
       using T = typename decltype(tag)::type;
       auto ptr = [](const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; };
       cpu::RnnWeights<T> w{ptr(w_ih), ptr(w_hh), ptr(b_ih), ptr(b_hh), ptr(w_hr)};
+      cpu::StepRows<T> dout_rows;
+      if (dout.defined()) {  // (total, P) packed: step t starts at row sum_{t' < t} batch_sizes[t']
+        const bool padded = dout.dim() == 3;
+        dout_rows.batch_stride = dout.strides()[padded ? 1 : 0];
+        int64_t row = 0;
+        for (int64_t t = 0; t < s.steps(); ++t) {
+          dout_rows.steps.push_back(dout.data<T>() + (padded ? t * dout.strides()[0] : row * dout_rows.batch_stride));
+          row += s.batch_sizes[size_t(t)];
+        }
+      }
       cpu::rnn_layer_backward<T>(ptr(out[0]), dh.data<T>(), ptr(dc), ptr(out[3]), ptr(out[4]), ptr(out[5]),
-                                 ptr(out[6]), ptr(out[7]), ptr(dout), x.data<T>(), gates.data<T>(), h_prev.data<T>(),
+                                 ptr(out[6]), ptr(out[7]), dout_rows, x.data<T>(), gates.data<T>(), h_prev.data<T>(),
                                  ptr(c_prev), ptr(m), w, s);
     });
     if (needs_input_grad(1)) out[1] = dh;
@@ -94,6 +107,7 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& input, const Tensor& h
   cpu::RnnSizes s;
   s.mode = mode;
   s.reverse = reverse;
+  s.zero_h0 = !hx.defined();
   s.I = input.shape().back();
   if (packed) {
     int64_t sum = 0;

@@ -17,32 +17,28 @@ template <typename T> LAMINA_HD T rnn_cell_backward(T h, T dh, bool relu) {
 }
 
 // LSTM: i = s(a_i), f = s(a_f), g = tanh(a_g), o = s(a_o);  c' = f c + i g;  m = o tanh(c').
-// (m is h' without projection, the input of W_hr with it.)
+// (m is h' without projection, the input of W_hr with it.) The caller applies the four gate
+// activations (each a whole block of units at once: one activation per loop vectorises best),
+// then lstm_state_forward the rest; tanh c' is saved for the backward.
 template <typename T> struct LstmGates {
   T i, f, g, o;
 };
-template <typename T>
-LAMINA_HD void lstm_cell_forward(T ai, T af, T ag, T ao, T c_prev, LstmGates<T>& gates, T& c, T& m) {
-  gates.i = Sigmoid{}.fwd(ai);
-  gates.f = Sigmoid{}.fwd(af);
-  gates.g = Tanh{}.fwd(ag);
-  gates.o = Sigmoid{}.fwd(ao);
+template <typename T> LAMINA_HD void lstm_state_forward(const LstmGates<T>& gates, T c_prev, T& c, T& tanh_c, T& m) {
   c = gates.f * c_prev + gates.i * gates.g;
-  m = gates.o * Tanh{}.fwd(c);
+  tanh_c = Tanh{}.fwd(c);
+  m = gates.o * tanh_c;
 }
-// dm: gradient of m; dc: gradient of c' from the next step. c' is recomputed from the saved gates
-// and c_prev (the same expression as the forward, so the same value).
+// dm: gradient of m; dc: gradient of c' from the next step; tanh_c = tanh c' (saved).
 //   dc' += dm o (1 - tanh^2 c');  do = dm tanh c';  di = dc' g;  dg = dc' i;  df = dc' c_prev;
 //   dc_prev = dc' f;  each gate's da = d(gate) * its activation's derivative.
 template <typename T>
-LAMINA_HD void lstm_cell_backward(const LstmGates<T>& gates, T c_prev, T dm, T dc, LstmGates<T>& dpre, T& dc_prev) {
-  T c = gates.f * c_prev + gates.i * gates.g;
-  T tc = Tanh{}.fwd(c);
-  T dc_total = dc + Tanh{}.grad(c, tc, dm * gates.o);
+LAMINA_HD void lstm_cell_backward(const LstmGates<T>& gates, T tanh_c, T c_prev, T dm, T dc, LstmGates<T>& dpre,
+                                  T& dc_prev) {
+  T dc_total = dc + Tanh{}.grad(T(0), tanh_c, dm * gates.o);
   dpre.i = Sigmoid{}.grad(T(0), gates.i, dc_total * gates.g);
   dpre.f = Sigmoid{}.grad(T(0), gates.f, dc_total * c_prev);
   dpre.g = Tanh{}.grad(T(0), gates.g, dc_total * gates.i);
-  dpre.o = Sigmoid{}.grad(T(0), gates.o, dm * tc);
+  dpre.o = Sigmoid{}.grad(T(0), gates.o, dm * tanh_c);
   dc_prev = dc_total * gates.f;
 }
 

@@ -35,10 +35,10 @@ std::vector<int64_t> step_offsets(const RnnSizes& s) {
   return offsets;
 }
 
-// out[r, :] = a (+ b) for each of the rows (the biases a GEMM then adds to, with beta = 1).
-template <typename T> void fill_rows(T* out, const T* a, const T* b, int64_t rows, int64_t cols) {
+// out[r, 0:cols] = a (+ b) for each of the rows, ld apart (the biases a GEMM then adds to, with beta = 1).
+template <typename T> void fill_rows(T* out, int64_t ld, const T* a, const T* b, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = b ? a[c] + b[c] : a[c];
+    for (int64_t c = 0; c < cols; ++c) out[r * ld + c] = b ? a[c] + b[c] : a[c];
 }
 
 // The k-th step in processing order.
@@ -71,18 +71,24 @@ template <typename T> void add_column_sums(double* sums, const T* inp, int64_t r
 }
 
 // --- one row of one step, units j in [0, H): the fused gate kernels (vectorised over j) ---
-// xp, hp: the row's pre-activation parts (G*H each); saved: its S*H saved gates.
 
-// LSTM: c (H) in: c_prev, out: c'; m (H): o tanh(c').
-template <typename T>
-void lstm_row_forward(T* __restrict saved, T* __restrict c, T* __restrict m, const T* __restrict xp,
-                      const T* __restrict hp, int64_t H) {
+// a[k] = act(a[k]) for k in [0, n): one activation per loop, so that the loop vectorises with no
+// select between two functions.
+template <typename T, typename Act> void activate(T* __restrict a, int64_t n, Act act) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) a[k] = act.fwd(a[k]);
+}
+
+// LSTM: a (5H) in: the row's pre-activations (blocks i, f, g, o), out: its saved values (i, f, g,
+// o, tanh c'); c (H) in: c_prev, out: c'; m (H): o tanh(c').
+template <typename T> void lstm_row_forward(T* __restrict a, T* __restrict c, T* __restrict m, int64_t H) {
+  activate(a, 2 * H, math::Sigmoid{});  // i, f
+  activate(a + 2 * H, H, math::Tanh{});  // g
+  activate(a + 3 * H, H, math::Sigmoid{});  // o
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
-    math::LstmGates<T> g;
-    math::lstm_cell_forward(xp[j] + hp[j], xp[H + j] + hp[H + j], xp[2 * H + j] + hp[2 * H + j],
-                            xp[3 * H + j] + hp[3 * H + j], c[j], g, c[j], m[j]);
-    saved[j] = g.i, saved[H + j] = g.f, saved[2 * H + j] = g.g, saved[3 * H + j] = g.o;
+    const math::LstmGates<T> g{a[j], a[H + j], a[2 * H + j], a[3 * H + j]};
+    math::lstm_state_forward(g, c[j], c[j], a[4 * H + j], m[j]);
   }
 }
 
@@ -98,11 +104,10 @@ void gru_row_forward(T* __restrict saved, T* __restrict h, const T* __restrict x
   }
 }
 
-template <typename T>
-void rnn_row_forward(T* __restrict saved, T* __restrict h, const T* __restrict xp, const T* __restrict hp, int64_t H,
-                     bool relu) {
+// Elman RNN: a (H) in: the pre-activations, out: h' (saved).
+template <typename T> void rnn_row_forward(T* __restrict a, int64_t H, bool relu) {
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) saved[j] = h[j] = math::rnn_cell_forward(xp[j] + hp[j], relu);
+  for (int64_t j = 0; j < H; ++j) a[j] = math::rnn_cell_forward(a[j], relu);
 }
 
 // LSTM: da (4H) written; dc (H) in: dc', out: dc_prev; dm (H): the gradient of m.
@@ -112,7 +117,7 @@ void lstm_row_backward(T* __restrict da, T* __restrict dc, const T* __restrict s
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     math::LstmGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]}, d;
-    math::lstm_cell_backward(g, c_prev[j], dm[j], dc[j], d, dc[j]);
+    math::lstm_cell_backward(g, saved[4 * H + j], c_prev[j], dm[j], dc[j], d, dc[j]);
     da[j] = d.i, da[H + j] = d.f, da[2 * H + j] = d.g, da[3 * H + j] = d.o;
   }
 }
@@ -141,8 +146,11 @@ void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __re
 
 // Step t, row b, unit j: the pre-activation of gate block g is xproj[g H + j] + hproj[g H + j],
 // xproj = x_t W_ih^T (one GEMM per chunk of steps) and hproj = h_prev W_hh^T, the biases folded into
-// them (xproj starts as b_ih + b_hh). The GRU keeps the two apart, n = tanh(gi_n + r gh_n) needing
-// gh_n = (h W_hh^T + b_hh)_n alone: there xproj starts as b_ih and hproj as b_hh.
+// xproj (b_ih + b_hh). LSTM and RNN build it in place in the first G*H values of the rows of
+// `gates`: the chunk's xproj there, then each step's GEMM adds hproj (beta 1), then the gate kernel
+// activates the row in place. The GRU keeps the two apart, n = tanh(gi_n + r gh_n) needing
+// gh_n = (h W_hh^T + b_hh)_n alone: xproj (with b_ih) and hproj (with b_hh) are scratch buffers
+// there. With s.zero_h0 the first step's hproj is the bias alone (h_prev = 0), its GEMM skipped.
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s) {
@@ -150,33 +158,43 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
   const bool relu = s.mode == RnnMode::RnnRelu, projected = s.projected(), gru = s.mode == RnnMode::Gru;
   const bool bias = w.b_ih != nullptr;
   const std::vector<int64_t> offsets = step_offsets(s);
-  // xproj: the chunk's input projections, indexed by row - lo; hproj: the step's.
-  Scratch<T> xproj = scratch<T>(std::max(kChunkRows, s.N) * GH), hproj = scratch<T>(s.N * GH);
+  // GRU: xproj, the chunk's input projections, indexed by row - lo; hproj: the step's.
+  Scratch<T> xproj = scratch<T>(gru ? std::max(kChunkRows, s.N) * GH : 0), hproj = scratch<T>(gru ? s.N * GH : 0);
   const PackedMatrix<T> w_ih_t = pack_b(w.w_ih, true, I, GH, I);                           // W_ih^T (I, G*H)
   const PackedMatrix<T> w_hh_t = pack_b(w.w_hh, true, P, GH, P);                           // W_hh^T (P, G*H)
   const PackedMatrix<T> w_hr_t = projected ? pack_b(w.w_hr, true, H, P, H) : PackedMatrix<T>{};  // W_hr^T (H, P)
 
   for (const StepChunk& chunk : step_chunks(s, offsets)) {
     const int64_t lo = chunk.lo;  // xproj = x W_ih^T + biases, the chunk's rows
-    if (bias) fill_rows<T>(xproj.get(), w.b_ih, gru ? nullptr : w.b_hh, chunk.rows, GH);
-    gemm_packed<T>(false, chunk.rows, x + lo * I, I, w_ih_t, bias ? T(1) : T(0), xproj.get(), GH);
+    T* chunk_xproj = gru ? xproj.get() : gates + lo * SH;
+    const int64_t ld = gru ? GH : SH;
+    if (bias) fill_rows<T>(chunk_xproj, ld, w.b_ih, gru ? nullptr : w.b_hh, chunk.rows, GH);
+    gemm_packed<T>(false, chunk.rows, x + lo * I, I, w_ih_t, bias ? T(1) : T(0), chunk_xproj, ld);
     for (int64_t k = chunk.k_begin; k < chunk.k_end; ++k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
+      const bool zero_h = s.zero_h0 && k == 0;  // h_prev W_hh^T = 0
       std::copy(h, h + B * P, h_prev + off * P);
       if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
-      const bool hh_bias = gru && bias;
-      if (hh_bias) fill_rows<T>(hproj.get(), w.b_hh, nullptr, B, GH);
-      gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, hh_bias ? T(1) : T(0), hproj.get(), GH);
+      if (gru) {  // hproj = h_prev W_hh^T + b_hh
+        if (bias) fill_rows<T>(hproj.get(), GH, w.b_hh, nullptr, B, GH);
+        else if (zero_h) std::fill(hproj.get(), hproj.get() + B * GH, T(0));
+        if (!zero_h) gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, bias ? T(1) : T(0), hproj.get(), GH);
+      } else if (!zero_h) {  // gates rows += h_prev W_hh^T
+        gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, T(1), gates + off * SH, SH);
+      }
       parallel_for(0, B, std::max<int64_t>(1, kGateGrain / H), [&](int64_t row_begin, int64_t row_end) {
         for (int64_t b = row_begin; b < row_end; ++b) {
           const int64_t row = off + b;
-          const T* xp = xproj.get() + (row - lo) * GH;
-          const T* hp = hproj.get() + b * GH;
           T* saved = gates + row * SH;
           T* h_row = h + b * P;
-          if (s.mode == RnnMode::Lstm) lstm_row_forward(saved, c + b * H, projected ? m + row * H : h_row, xp, hp, H);
-          else if (gru) gru_row_forward(saved, h_row, xp, hp, h_prev + row * P, H);
-          else rnn_row_forward(saved, h_row, xp, hp, H, relu);
+          if (s.mode == RnnMode::Lstm) {
+            lstm_row_forward(saved, c + b * H, projected ? m + row * H : h_row, H);
+          } else if (gru) {
+            gru_row_forward(saved, h_row, xproj.get() + (row - lo) * GH, hproj.get() + b * GH, h_prev + row * P, H);
+          } else {
+            rnn_row_forward(saved, H, relu);
+            std::copy(saved, saved + H, h_row);
+          }
           if (!projected) std::copy(h_row, h_row + P, out + row * P);
         }
       });
@@ -191,7 +209,7 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
 // Chunk by chunk (StepChunk), last first: the chunk's steps, then its weight gradients, e.g.
 // dW_hh += da[lo:lo+rows]^T h_prev[lo:lo+rows].
 template <typename T>
-void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const T* dout,
+void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const StepRows<T>& dout,
                         const T* x, const T* gates, const T* h_prev, const T* c_prev, const T* m,
                         const RnnWeights<T>& w, const RnnSizes& s) {
   const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H;
@@ -214,8 +232,11 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
     const int64_t lo = chunk->lo, rows = chunk->rows;
     for (int64_t k = chunk->k_end - 1; k >= chunk->k_begin; --k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
-      if (dout)
-        for (int64_t i = 0; i < B * P; ++i) dh[i] += dout[off * P + i];
+      if (!dout.steps.empty())
+        for (int64_t b = 0; b < B; ++b) {
+          const T* dout_row = dout.steps[size_t(t)] + b * dout.batch_stride;
+          for (int64_t p = 0; p < P; ++p) dh[b * P + p] += dout_row[p];
+        }
       // dm: the gradient of o tanh(c) (of h itself without projection), (B, H).
       const T* dm = dh;
       if (projected) {  // h = m W_hr^T: dm = dh W_hr, dW_hr += dh^T m (with the chunk)
@@ -234,15 +255,26 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
           else rnn_row_backward(da, saved, dm + b * H, H, relu);
         }
       });
-      // dh_prev = da_h W_hh: (B, G*H) x (G*H, P); the GRU adds it to dh z written above.
-      gemm_packed<T>(false, B, dgh + (off - lo) * GH, GH, w_hh_p, gru ? T(1) : T(0), dh, P);
+      // dh_prev = da_h W_hh: (B, G*H) x (G*H, P); the GRU adds it to dh z written above. (A zero
+      // initial state has no gradient.)
+      if (!(s.zero_h0 && k == 0)) gemm_packed<T>(false, B, dgh + (off - lo) * GH, GH, w_hh_p, gru ? T(1) : T(0), dh, P);
+    }
+    // Rows [h_lo, h_lo + h_rows) of the chunk have h_prev != 0: with s.zero_h0 the first step's rows
+    // (at one end of the chunk, whichever the direction) add nothing to dW_hh.
+    int64_t h_lo = lo, h_rows = rows;
+    if (s.zero_h0 && chunk->k_begin == 0) {
+      const int64_t t0 = step_at(s, 0), B0 = s.batch_sizes[size_t(t0)];
+      h_rows -= B0;
+      if (offsets[size_t(t0)] == lo) h_lo += B0;
     }
 
     // The chunk's share of dx = da W_ih, dW_ih += da^T x, dW_hh += da_h^T h_prev, dW_hr += dh^T m,
     // db = column sums of da (da_h for b_hh).
     if (dx) gemm_packed<T>(false, rows, dgi.get(), GH, w_ih_p, T(0), dx + lo * I, I);
     if (dw_ih) gemm_packed<T>(true, GH, dgi.get(), GH, pack_b(x + lo * I, false, rows, I, I), T(1), dw_ih, I);
-    if (dw_hh) gemm_packed<T>(true, GH, dgh, GH, pack_b(h_prev + lo * P, false, rows, P, P), T(1), dw_hh, P);
+    if (dw_hh && h_rows > 0)
+      gemm_packed<T>(true, GH, dgh + (h_lo - lo) * GH, GH, pack_b(h_prev + h_lo * P, false, h_rows, P, P), T(1),
+                     dw_hh, P);
     if (dw_hr) gemm_packed<T>(true, P, dh_chunk.get(), P, pack_b(m + lo * H, false, rows, H, H), T(1), dw_hr, H);
     if (db_ih) add_column_sums(dbi_sums.data(), dgi.get(), rows, GH);
     if (db_hh && gru) add_column_sums(dbh_sums.data(), dgh, rows, GH);
@@ -253,8 +285,8 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
 
 #define LAMINA_INSTANTIATE(T)                                                                                   \
   template void rnn_layer_forward<T>(T*, T*, T*, T*, T*, T*, T*, const T*, const RnnWeights<T>&, const RnnSizes&); \
-  template void rnn_layer_backward<T>(T*, T*, T*, T*, T*, T*, T*, T*, const T*, const T*, const T*, const T*,    \
-                                      const T*, const T*, const RnnWeights<T>&, const RnnSizes&);
+  template void rnn_layer_backward<T>(T*, T*, T*, T*, T*, T*, T*, T*, const StepRows<T>&, const T*, const T*,     \
+                                      const T*, const T*, const T*, const RnnWeights<T>&, const RnnSizes&);
 LAMINA_INSTANTIATE(float)
 LAMINA_INSTANTIATE(double)
 #undef LAMINA_INSTANTIATE

@@ -14,23 +14,32 @@ namespace lamina::cpu {
 
 // Letters: I input features, H hidden units, P recurrent state width (the projection size of an
 // LSTM with proj_size, else H), G = gate blocks per unit in the weights (RNN 1, LSTM 4, GRU 3),
-// S = values saved per unit (RNN 1: h; LSTM 4: i, f, g, o; GRU 4: r, z, n, W_hn h + b_hn).
+// S = values saved per unit (RNN 1: h; LSTM 5: i, f, g, o, tanh c'; GRU 4: r, z, n, W_hn h + b_hn).
 struct RnnSizes {
   RnnMode mode = RnnMode::RnnTanh;
   int64_t N = 0, I = 0, H = 0, P = 0;
   std::vector<int64_t> batch_sizes;  // (T,), batch_sizes[0] == N
   bool reverse = false;
+  bool zero_h0 = false;  // the initial h is zero (no hx given): the products with it are skipped
 
   int64_t steps() const { return int64_t(batch_sizes.size()); }
   int64_t total() const;  // sum(batch_sizes): rows of the packed buffers
   int64_t gates() const { return mode == RnnMode::Lstm ? 4 : mode == RnnMode::Gru ? 3 : 1; }
-  int64_t saved_gates() const { return mode == RnnMode::Lstm || mode == RnnMode::Gru ? 4 : 1; }
+  int64_t saved_gates() const { return mode == RnnMode::Lstm ? 5 : mode == RnnMode::Gru ? 4 : 1; }
   bool projected() const { return mode == RnnMode::Lstm && P != H; }
 };
 
 // w_ih (G*H, I), w_hh (G*H, P), b_ih and b_hh (G*H,) or both null, w_hr (P, H) or null.
 template <typename T> struct RnnWeights {
   const T *w_ih = nullptr, *w_hh = nullptr, *b_ih = nullptr, *b_hh = nullptr, *w_hr = nullptr;
+};
+
+// The gradient of the output, read in place: row b of step t at steps[t] + b * batch_stride. It
+// describes a contiguous (total, P) buffer and any padded (T, N, P) one with contiguous rows, e.g.
+// the transpose of a batch-first gradient, without a copy. No steps: the gradient is zero.
+template <typename T> struct StepRows {
+  std::vector<const T*> steps;
+  int64_t batch_stride = 0;
 };
 
 // x (total, I), out (total, P); h (N, P) and c (N, H, LSTM only): the initial state on entry, the
@@ -44,16 +53,16 @@ template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s);
 
-// dout (total, P) or null (zero); dh (N, P) and dc (N, H, LSTM): the gradients of the final state
-// on entry, those of the initial state on return (written). dx (total, I) written; dw_ih, dw_hh,
-// db_ih, db_hh, dw_hr accumulated; each null when not needed. Steps run in the reverse of the
+// dout: rows (total, P) (see StepRows); dh (N, P) and dc (N, H, LSTM): the gradients of the final
+// state on entry, those of the initial state on return (written; dh unspecified with zero_h0).
+// dx (total, I) written; dw_ih, dw_hh, db_ih, db_hh, dw_hr accumulated; each null when not needed. Steps run in the reverse of the
 // forward order: dh += dout_t; with a projection dm = dh W_hr; the gate kernel turns dm and dc
 // into the pre-activation gradients da_t (B_t, G*H) and dc_prev; then dh_prev = da_t W_hh (GRU:
 // + dh z). Per chunk of consecutive steps (about 256 rows), one GEMM each: dx = da W_ih,
 // dW_ih += da^T x, dW_hh += da^T h_prev, dW_hr += dh^T m; db = column sums of da. (GRU: the
 // gradient reaching W_hh differs from the one reaching W_ih in the n block: dgh_n = da_n r.)
 template <typename T>
-void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const T* dout,
+void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh, T* dw_hr, const StepRows<T>& dout,
                         const T* x, const T* gates, const T* h_prev, const T* c_prev, const T* m,
                         const RnnWeights<T>& w, const RnnSizes& s);
 
