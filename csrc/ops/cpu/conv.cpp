@@ -2,8 +2,8 @@
 // (H = 1) and the transposed convolutions (whose forward is conv2d's backward-input). Four
 // algorithms, all checked against PyTorch by the tests, picked per product by the rules above
 // conv2d_forward (measured):
-//  - Winograd F(4x4, 3x3) for the forward and input gradient of 3x3 stride-1 convolutions without
-//    groups or dilation and with at least 8 channels on both sides (4x fewer multiplies);
+//  - Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions without groups or dilation with enough
+//    channels that its GEMMs outweigh its transforms (4x fewer multiplies);
 //  - the implicit GEMM (implicit_conv.h) for other stride-1 convolutions without groups: im2col's
 //    matrix read from the padded image by register-blocked micro-kernels, never built;
 //  - direct loops that read like the math: the reference, used for grouped convolutions with one
@@ -684,6 +684,8 @@ template <typename T> void conv_bias_forward(T* out, const T* bias, int64_t N, i
   });
 }
 
+namespace {
+
 // Each plane summed in T over four vectors of lanes (a plane holds at most a few thousand values),
 // the planes' sums in double: dbias[o] += sum_n plane_sum(dout[n, o]).
 template <typename T> T plane_sum(const T* x, int64_t L) {
@@ -698,6 +700,8 @@ template <typename T> T plane_sum(const T* x, int64_t L) {
   for (; l < L; ++l) sum += x[l];
   return sum;
 }
+
+}  // namespace
 
 template <typename T> void conv_bias_backward(T* dbias, const T* dout, int64_t N, int64_t OC, int64_t L) {
   parallel_for(0, OC, grain_for(N * L), [&](int64_t b, int64_t e) {

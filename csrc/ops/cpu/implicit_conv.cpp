@@ -26,9 +26,12 @@ using simd::Vec;
 
 template <typename T> constexpr int64_t kTile = 2 * kLanes<T>;  // positions (or channels) per micro-tile
 
-// Images per task of the weight gradient: each task sums its images into its own dweight^T, and
-// the tasks' sums are added in order, so the result does not depend on the number of threads.
+// The weight gradient's tasks: each sums a run of images (at least kImagesPerTask) into its own
+// dweight^T, and the tasks' sums are added in order, so the result does not depend on the number
+// of threads. The partial sums take at most kPartialBytes (or one task's): a layer with a large
+// dweight runs as fewer, longer tasks.
 constexpr int64_t kImagesPerTask = 4;
+constexpr int64_t kPartialBytes = int64_t(1) << 25;
 
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
@@ -182,16 +185,18 @@ void implicit_conv_forward(T* out, const T* inp, const T* weight, const T* bias,
 
 template <typename T> void implicit_conv_backward_input(T* dinp, const T* dout, const T* weight, const ConvShape& s) {
   auto wpack = pack_filters(weight, s, true);
-  run_forward(dinp, dout, wpack.get(), static_cast<const T*>(nullptr), input_gradient_shape(s));
+  run_forward<T>(dinp, dout, wpack.get(), nullptr, input_gradient_shape(s));
 }
 
-// dweight^T (K, OC) summed per task of kImagesPerTask images (rows k past K: padding, unused),
-// then dweight[o, k] += the tasks' sums in task order.
+// dweight^T (K, OC) summed per task of per_task images (rows k past K: padding, unused), then
+// dweight[o, k] += the tasks' sums in task order.
 template <typename T> void implicit_conv_backward_weight(T* dweight, const T* dout, const T* inp, const ConvShape& s) {
   const Frame<T> f(s);
   const int64_t K = s.C * s.KH * s.KW, rows = round_up(K, kRows), L = s.OH * s.OW;
   const int64_t panels = (s.OC + kTile<T> - 1) / kTile<T>, width = panels * kTile<T>;
-  const int64_t tasks = (s.N + kImagesPerTask - 1) / kImagesPerTask;
+  const int64_t max_tasks = std::max<int64_t>(1, kPartialBytes / (rows * width * int64_t(sizeof(T))));
+  const int64_t per_task = std::max(kImagesPerTask, (s.N + max_tasks - 1) / max_tasks);
+  const int64_t tasks = (s.N + per_task - 1) / per_task;
   auto partial = scratch<T>(tasks * rows * width);
   parallel_for(0, tasks, 1, [&](int64_t b, int64_t e) {
     auto xpad = scratch<T>(f.size), dyt = scratch<T>(width * L);
@@ -200,7 +205,7 @@ template <typename T> void implicit_conv_backward_weight(T* dweight, const T* do
     for (int64_t task = b; task < e; ++task) {
       T* acc = partial.get() + task * rows * width;
       std::fill(acc, acc + rows * width, T(0));
-      for (int64_t n = task * kImagesPerTask; n < std::min(s.N, (task + 1) * kImagesPerTask); ++n) {
+      for (int64_t n = task * per_task; n < std::min(s.N, (task + 1) * per_task); ++n) {
         f.copy_image(xpad.get(), inp + n * s.C * s.H * s.W, s);
         transpose_panels(dyt.get(), dout + n * s.OC * L, s.OC, L);
         for (int64_t panel = 0; panel < panels; ++panel) {
