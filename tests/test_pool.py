@@ -179,6 +179,8 @@ def distinct(*shape):
 GRADCHECK_CASES = [
     (lambda x: LF.max_pool2d(x, 3, 2, 1, dilation=(1, 2), ceil_mode=True), (2, 2, 6, 7)),
     (lambda x: LF.max_pool1d(x, 2, 3, 1), (2, 3, 7)),
+    (lambda x: LF.max_pool2d(x, 2), (2, 2, 5, 7)),  # the 2x2 kernels; odd H and W: a row and column in no window
+    (lambda x: LF.adaptive_max_pool2d(x, (3, 2)), (1, 2, 6, 4)),  # halving: the 2x2 kernels too
     (lambda x: LF.avg_pool2d(x, (3, 2), 2, (1, 1), ceil_mode=True, count_include_pad=False), (2, 2, 5, 6)),
     (lambda x: LF.avg_pool2d(x, 3, 1, 1, divisor_override=4), (1, 2, 4, 5)),
     (lambda x: LF.avg_pool1d(x, 3, 2, 1), (2, 2, 7)),
@@ -238,6 +240,12 @@ def test_max_pool2d_2x2_stride_2_matches_torch_with_ties_and_nan(shape, dtype):
     np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
     finite = np.nan_to_num(x, nan=5.0)
     check_against_torch(lambda m, t: F(m).max_pool2d(t, 2), [finite.astype(np.float32)])
+    # the gradient reaches the window's NaN (or first maximum) as in PyTorch, and 0 everywhere else
+    g = np.random.default_rng(8).standard_normal(ref.shape).astype(dtype)
+    xl, xt = lm.tensor(x, requires_grad=True), th.tensor(x, requires_grad=True)
+    LF.max_pool2d(xl, 2).backward(lm.tensor(g))
+    th.nn.functional.max_pool2d(xt, 2).backward(th.tensor(g))
+    np.testing.assert_array_equal(xl.grad.numpy(), xt.grad.numpy())
 
 
 # --- modules ---

@@ -50,14 +50,20 @@ Tensor conv_transpose(const Tensor& input, const Tensor& weight, const std::opti
                 : conv_transpose1d(input, weight, or_none(bias), st, pad, op_, groups, di);
 }
 
+// Max pooling as F.max_pool2d/1d: the values, or (values, int64 indices) with return_indices.
 template <int S>
-std::pair<Tensor, Tensor> max_pool_with_indices(const Tensor& input, py::handle kernel_size, py::handle stride,
-                                                py::handle padding, py::handle dilation, bool ceil_mode) {
+py::object max_pool(const Tensor& input, py::handle kernel_size, py::handle stride, py::handle padding,
+                    py::handle dilation, bool ceil_mode, bool return_indices) {
   const char* op = S == 2 ? "max_pool2d" : "max_pool1d";
   auto k = sizes_from(kernel_size, S, op, "kernel_size"), st = sizes_from(stride, S, op, "stride");
   auto pad = sizes_from(padding, S, op, "padding"), di = sizes_from(dilation, S, op, "dilation");
-  py::gil_scoped_release release;
-  return S == 2 ? max_pool2d(input, k, st, pad, di, ceil_mode) : max_pool1d(input, k, st, pad, di, ceil_mode);
+  std::pair<Tensor, Tensor> result;
+  {
+    py::gil_scoped_release release;
+    result = S == 2 ? max_pool2d(input, k, st, pad, di, ceil_mode, return_indices)
+                    : max_pool1d(input, k, st, pad, di, ceil_mode, return_indices);
+  }
+  return return_indices ? py::cast(result) : py::cast(result.first);
 }
 
 // Adaptive output sizes: None entries keep the input's size.
@@ -91,12 +97,15 @@ void init_conv(py::module_& m) {
         py::arg("stride") = 1, py::arg("padding") = 0, py::arg("output_padding") = 0, py::arg("groups") = 1,
         py::arg("dilation") = 1, "Transposed 1-d convolution: weight (C, OC/groups, k) -> (N, OC, OL).");
 
-  m.def("max_pool2d_with_indices", &max_pool_with_indices<2>, py::arg("input"), py::arg("kernel_size"),
-        py::arg("stride") = py::none(), py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("ceil_mode") = false,
-        "2-d max pooling: (values, int64 indices h W + w of each maximum in its plane); stride None = kernel_size.");
-  m.def("max_pool1d_with_indices", &max_pool_with_indices<1>, py::arg("input"), py::arg("kernel_size"),
-        py::arg("stride") = py::none(), py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("ceil_mode") = false,
-        "1-d max pooling: (values, int64 indices of each maximum along L).");
+  m.def("max_pool2d", &max_pool<2>, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(),
+        py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("ceil_mode") = false,
+        py::arg("return_indices") = false,
+        "2-d max pooling, stride None = kernel_size; with return_indices also the int64 index h W + w of each "
+        "maximum in its plane.");
+  m.def("max_pool1d", &max_pool<1>, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(),
+        py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("ceil_mode") = false,
+        py::arg("return_indices") = false,
+        "1-d max pooling; with return_indices also the int64 index of each maximum along L.");
   m.def("avg_pool2d", [](const Tensor& input, py::handle kernel_size, py::handle stride, py::handle padding,
                          bool ceil_mode, bool count_include_pad, std::optional<int64_t> divisor_override) {
     auto k = sizes_from(kernel_size, 2, "avg_pool2d", "kernel_size"), st = sizes_from(stride, 2, "avg_pool2d", "stride");
@@ -126,11 +135,16 @@ void init_conv(py::module_& m) {
     py::gil_scoped_release release;
     return adaptive_avg_pool1d(input, out);
   }, py::arg("input"), py::arg("output_size"), "1-d adaptive average pooling.");
-  m.def("adaptive_max_pool2d_with_indices", [](const Tensor& input, py::handle output_size) {
+  m.def("adaptive_max_pool2d", [](const Tensor& input, py::handle output_size, bool return_indices) {
     auto out = adaptive_sizes(input, output_size, 2, "adaptive_max_pool2d");
-    py::gil_scoped_release release;
-    return adaptive_max_pool2d(input, out);
-  }, py::arg("input"), py::arg("output_size"), "Adaptive max pooling: (values, int64 indices h W + w).");
+    std::pair<Tensor, Tensor> result;
+    {
+      py::gil_scoped_release release;
+      result = adaptive_max_pool2d(input, out, return_indices);
+    }
+    return return_indices ? py::cast(result) : py::cast(result.first);
+  }, py::arg("input"), py::arg("output_size"), py::arg("return_indices") = false,
+        "Adaptive max pooling; with return_indices also the int64 indices h W + w.");
 
   m.def("interpolate", [](const Tensor& input, py::handle size, py::handle scale_factor, const std::string& mode,
                           bool align_corners) {

@@ -240,13 +240,14 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
 Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor& bias, const std::vector<int64_t>& stride,
                         const std::vector<int64_t>& padding, const std::vector<int64_t>& output_padding,
                         int64_t groups, const std::vector<int64_t>& dilation);
-// Pooling; an empty stride means kernel_size. max_pool returns (values, int64 indices h W + w into each plane).
+// Pooling; an empty stride means kernel_size. max_pool returns (values, int64 indices h W + w into
+// each plane); the indices are an undefined tensor unless return_indices.
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size,
                                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
-                                     const std::vector<int64_t>& dilation, bool ceil_mode);
+                                     const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices);
 std::pair<Tensor, Tensor> max_pool1d(const Tensor& input, const std::vector<int64_t>& kernel_size,
                                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
-                                     const std::vector<int64_t>& dilation, bool ceil_mode);
+                                     const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices);
 Tensor avg_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size, const std::vector<int64_t>& stride,
                   const std::vector<int64_t>& padding, bool ceil_mode, bool count_include_pad,
                   std::optional<int64_t> divisor_override = {});
@@ -255,7 +256,8 @@ Tensor avg_pool1d(const Tensor& input, const std::vector<int64_t>& kernel_size, 
 // Adaptive pooling: output o of an axis of size n pools [floor(o n / out), ceil((o + 1) n / out)).
 Tensor adaptive_avg_pool2d(const Tensor& input, const std::vector<int64_t>& output_size);
 Tensor adaptive_avg_pool1d(const Tensor& input, const std::vector<int64_t>& output_size);
-std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& input, const std::vector<int64_t>& output_size);
+std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& input, const std::vector<int64_t>& output_size,
+                                              bool return_indices);
 // Resampling of the spatial dims: mode 'nearest', 'linear' (3-d input) or 'bilinear' (4-d); give size
 // or scale_factor (the other empty); align_corners for the linear modes.
 Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size, const std::vector<double>& scale_factor,

@@ -1,8 +1,8 @@
 // Pooling (max, average, adaptive), interpolation (nearest, linear, bilinear) and padding. Each
 // front-end views its input as planes (P, H, W) (1-d ops: H = 1), describes the op along each
 // spatial axis (a window, a source index or two interpolation weights per output position:
-// every op here is separable) and records one node. Max pooling saves its argmax indices;
-// the others save no tensor, only the per-axis description.
+// every op here is separable) and records one node. Max pooling saves its argmax indices (2x2
+// windows at stride 2: a byte per output); the others save no tensor, only the per-axis description.
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <string>
 #include <type_traits>
 
+#include "core/allocator.h"
 #include "ops/cpu/conv_kernels.h"
 #include "ops/dispatch.h"
 
@@ -130,6 +131,27 @@ struct MaxPoolBackward : Node {
   }
 };
 
+// The 2x2 kernels' backward: the window codes are private to the node (no tensor saved).
+struct MaxPool2x2Backward : Node {
+  const char* node_name;
+  Shape input_shape;
+  int64_t P, H, W;
+  Scratch<uint8_t> code;
+  MaxPool2x2Backward(const char* n, Shape s, int64_t p, int64_t h, int64_t w, Scratch<uint8_t> c)
+      : node_name(n), input_shape(std::move(s)), P(p), H(h), W(w), code(std::move(c)) {}
+  const char* name() const override { return node_name; }
+  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
+    if (!grads[0].defined()) return {Tensor()};
+    Tensor g = contiguous(grads[0]);
+    Tensor dx = Tensor::empty(input_shape, g.dtype());
+    dispatch_float(g.dtype(), name(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      cpu::max_pool2x2_backward<T>(dx.data<T>(), g.data<T>(), code.get(), P, H, W);
+    });
+    return {dx};
+  }
+};
+
 // The backward of an op that maps each (H, W) plane through one plan per axis (average pooling,
 // gather2d, lerp2d): dx (P, H, W) = Kernel's backward of g, written.
 template <typename Axis, typename Kernel> struct PlaneBackward : Node {
@@ -175,18 +197,31 @@ using GatherBackward = PlaneBackward<std::vector<int64_t>, GatherKernel>;
 using LerpBackward = PlaneBackward<cpu::LerpAxis, LerpKernel>;
 
 std::pair<Tensor, Tensor> max_pool_impl(const char* op, const char* node_name, const Tensor& input, const Planes& p,
-                                        int S, const cpu::PoolAxis& ah, const cpu::PoolAxis& aw) {
+                                        int S, const cpu::PoolAxis& ah, const cpu::PoolAxis& aw, bool return_indices) {
   int64_t OH = int64_t(ah.start.size()), OW = int64_t(aw.start.size());
   Tensor x = contiguous(detach(input));
   Tensor out = Tensor::empty(planes_shape(p, S, OH, OW), x.dtype());
-  Tensor indices = Tensor::empty(out.shape(), Dtype::Int64);
+  Tensor indices = return_indices ? Tensor::empty(out.shape(), Dtype::Int64) : Tensor();
+  const bool needs_grad = any_requires_grad({&input});
+  if (cpu::is_max_pool2x2(ah, aw)) {
+    Scratch<uint8_t> code = scratch<uint8_t>(p.P * OH * cpu::max_pool2x2_code_stride(OW));
+    dispatch_float(x.dtype(), op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      cpu::max_pool2x2_forward<T>(out.data<T>(), code.get(), x.data<T>(), p.P, p.H, p.W);
+    });
+    if (return_indices) cpu::max_pool2x2_indices(indices.data<int64_t>(), code.get(), p.P, p.H, p.W);
+    if (needs_grad)
+      set_history(out, make_node<MaxPool2x2Backward>({&input}, node_name, input.shape(), p.P, p.H, p.W, std::move(code)));
+    return {out, indices};
+  }
+  Tensor argmax = return_indices ? indices : Tensor::empty(out.shape(), Dtype::Int64);
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    cpu::max_pool2d_forward<T>(out.data<T>(), indices.data<int64_t>(), x.data<T>(), p.P, p.H, p.W, ah, aw);
+    cpu::max_pool2d_forward<T>(out.data<T>(), argmax.data<int64_t>(), x.data<T>(), p.P, p.H, p.W, ah, aw);
   });
-  if (any_requires_grad({&input})) {
+  if (needs_grad) {
     auto node = make_node<MaxPoolBackward>({&input}, node_name, input.shape(), p.P, p.H * p.W, OH * OW);
-    node->save({indices});
+    node->save({argmax});
     set_history(out, std::move(node));
   }
   return {out, indices};
@@ -240,12 +275,12 @@ PoolArgs pool_args(const char* op, const Planes& p, int S, const std::vector<int
 
 std::pair<Tensor, Tensor> max_pool(const char* op, int S, const Tensor& input, const std::vector<int64_t>& kernel_size,
                                    const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
-                                   const std::vector<int64_t>& dilation, bool ceil_mode) {
+                                   const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices) {
   Planes p = planes_of(op, input, S);
   PoolArgs a = pool_args(op, p, S, kernel_size, stride, padding, dilation, ceil_mode, true);
   return max_pool_impl(op, S == 2 ? "MaxPool2DWithIndicesBackward0" : "MaxPool1DWithIndicesBackward0", input, p, S,
                        max_axis(p.H, a.out[0], a.kernel[0], a.stride[0], a.padding[0], a.dilation[0]),
-                       max_axis(p.W, a.out[1], a.kernel[1], a.stride[1], a.padding[1], a.dilation[1]));
+                       max_axis(p.W, a.out[1], a.kernel[1], a.stride[1], a.padding[1], a.dilation[1]), return_indices);
 }
 
 Tensor avg_pool(const char* op, int S, const Tensor& input, const std::vector<int64_t>& kernel_size,
@@ -339,13 +374,13 @@ int64_t pad_source(int64_t o, int64_t in, int64_t before, const std::string& mod
 
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size,
                                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
-                                     const std::vector<int64_t>& dilation, bool ceil_mode) {
-  return max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode);
+                                     const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices) {
+  return max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices);
 }
 std::pair<Tensor, Tensor> max_pool1d(const Tensor& input, const std::vector<int64_t>& kernel_size,
                                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
-                                     const std::vector<int64_t>& dilation, bool ceil_mode) {
-  return max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode);
+                                     const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices) {
+  return max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices);
 }
 Tensor avg_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size, const std::vector<int64_t>& stride,
                   const std::vector<int64_t>& padding, bool ceil_mode, bool count_include_pad,
@@ -370,12 +405,13 @@ Tensor adaptive_avg_pool1d(const Tensor& input, const std::vector<int64_t>& outp
   auto out = adaptive_size(op, output_size, 1);
   return avg_pool_impl(op, "AdaptiveAvgPool1DBackward0", input, p, 1, adaptive_axis(1, out[0]), adaptive_axis(p.W, out[1]));
 }
-std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& input, const std::vector<int64_t>& output_size) {
+std::pair<Tensor, Tensor> adaptive_max_pool2d(const Tensor& input, const std::vector<int64_t>& output_size,
+                                              bool return_indices) {
   const char* op = "adaptive_max_pool2d";
   Planes p = planes_of(op, input, 2);
   auto out = adaptive_size(op, output_size, 2);
   return max_pool_impl(op, "AdaptiveMaxPool2DBackward0", input, p, 2, adaptive_axis(p.H, out[0]),
-                       adaptive_axis(p.W, out[1]));
+                       adaptive_axis(p.W, out[1]), return_indices);
 }
 
 Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size, const std::vector<double>& scale_factor,

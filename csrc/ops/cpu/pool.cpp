@@ -5,10 +5,12 @@
 // backward writes its own plane of dinp, so no two tasks touch the same memory.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/parallel.h"
 #include "ops/cpu/conv_kernels.h"
+#include "ops/cpu/simd.h"
 
 namespace lamina::cpu {
 
@@ -72,72 +74,129 @@ void max_pool2d_regular(T* out, int64_t* indices, const T* inp, int64_t P, int64
   });
 }
 
-// 2x2 windows at stride 2 (no padding, no dilation): output row i of a plane reads input rows
-// 2i and 2i+1. Each output row runs in blocks of 16 outputs over the 32 input columns of both
-// rows (contiguous loads, deinterleaved in registers); a short or last block goes through local
-// copies (masked loads and stores), so no gather and no branch per element. The four positions
-// are visited in row-major order with the generic rule (take v when v > m or v is NaN), so the
-// values and indices are the generic kernel's. About 5x faster than the gather kernel on
-// 128 x 16 x 28 x 28 (OW = 14: one partial block per row).
-constexpr int64_t kPoolLanes = 16;
+// Max pooling over 2x2 windows at stride 2: output row i of a plane reads input rows 2i and 2i + 1.
+// Each output row runs in blocks of one vector of outputs over two vectors of each input row,
+// deinterleaved into the even and odd columns by shuffles; the last block of a row loads and
+// stores under a mask, so there is no gather and no branch per element. The four positions are
+// visited in row-major order with the generic kernel's rule (take v when v > m or v is NaN).
+// The place of each maximum is kept as a one-byte code (4 bytes per 2x2 window against the
+// generic kernel's 8-byte index per output), and the backward writes each window's four
+// gradients in one pass, the zeros included, so dinp is never cleared first.
+template <typename T> using Lanes = decltype(simd::Vec<T>{} > simd::Vec<T>{});  // lane masks / integers
+template <typename T> struct CodeVecOf {
+  typedef uint8_t type __attribute__((vector_size(simd::kLanes<T>)));
+};
+template <typename T> using CodeVec = typename CodeVecOf<T>::type;  // one code per lane
 
-// m[l], best[l] (l < 16) over the windows of x0[2l], x0[2l + 1], x1[2l], x1[2l + 1]; best is the
-// window's offset from x0 (0, 1, W or W + 1) plus 2l + base.
-template <typename T>
-inline void max2x2_block(T* __restrict m, int64_t* __restrict best, const T* __restrict x0, const T* __restrict x1,
-                         int64_t W, int64_t base) {
-#pragma omp simd
-  for (int64_t l = 0; l < kPoolLanes; ++l) {
-    T v = x0[2 * l], w = x0[2 * l + 1];
-    int64_t k = 0;
-    bool take = w > v || w != w;
-    v = take ? w : v, k = take ? 1 : k;
-    w = x1[2 * l], take = w > v || w != w;
-    v = take ? w : v, k = take ? W : k;
-    w = x1[2 * l + 1], take = w > v || w != w;
-    m[l] = take ? w : v, best[l] = base + 2 * l + (take ? W + 1 : k);
-  }
+// The even (odd = 1) lanes of the concatenation (a, b).
+template <typename T> inline simd::Vec<T> take_every_other(const simd::Vec<T>& a, const simd::Vec<T>& b, int odd) {
+  Lanes<T> pick;
+  for (int64_t l = 0; l < simd::kLanes<T>; ++l) pick[l] = 2 * l + odd;
+  return __builtin_shuffle(a, b, pick);
+}
+// The lanes of (a, b) interleaved, a[0] b[0] a[1] b[1] ...: the first (high = 0) or second half.
+template <typename T> inline simd::Vec<T> interleave(const simd::Vec<T>& a, const simd::Vec<T>& b, int high) {
+  constexpr int64_t L = simd::kLanes<T>;
+  Lanes<T> pick;
+  for (int64_t l = 0; l < L; ++l) pick[l] = high * L / 2 + l / 2 + (l % 2) * L;
+  return __builtin_shuffle(a, b, pick);
+}
+// 2n consecutive values (n <= kLanes) as two vectors (lanes past 2n are 0), and their store.
+template <typename T> inline void load_pairs(const T* p, int64_t n, simd::Vec<T>& a, simd::Vec<T>& b) {
+  constexpr int64_t L = simd::kLanes<T>;
+  a = 2 * n >= L ? simd::load(p) : simd::load_prefix(p, 2 * n);
+  b = 2 * n >= L ? simd::load_prefix(p + L, 2 * n - L) : simd::Vec<T>{};
+}
+template <typename T> inline void store_pairs(T* p, int64_t n, const simd::Vec<T>& a, const simd::Vec<T>& b) {
+  constexpr int64_t L = simd::kLanes<T>;
+  if (2 * n < L) return simd::store_prefix(p, a, 2 * n);
+  simd::store(p, a);
+  simd::store_prefix(p + L, b, 2 * n - L);
 }
 
-template <typename T>
-void max_pool2x2(T* out, int64_t* indices, const T* inp, int64_t P, int64_t H, int64_t W, int64_t OH, int64_t OW) {
+}  // namespace
+
+int64_t max_pool2x2_code_stride(int64_t OW) { return (OW + 15) / 16 * 16; }
+
+bool is_max_pool2x2(const PoolAxis& ah, const PoolAxis& aw) {
+  return regular_stride(ah) == 2 && regular_stride(aw) == 2 && ah.count[0] == 2 && aw.count[0] == 2 && ah.step == 1 &&
+         aw.step == 1;
+}
+
+template <typename T> void max_pool2x2_forward(T* out, uint8_t* code, const T* inp, int64_t P, int64_t H, int64_t W) {
+  using V = simd::Vec<T>;
+  constexpr int64_t L = simd::kLanes<T>;
+  const int64_t OH = H / 2, OW = W / 2, CS = max_pool2x2_code_stride(OW);
   parallel_for(0, P * OH, std::max<int64_t>(1, kGrain / (4 * OW)), [&](int64_t r0, int64_t r1) {
-    alignas(64) T a0[2 * kPoolLanes], a1[2 * kPoolLanes], m[kPoolLanes];
-    alignas(64) int64_t best[kPoolLanes];
     for (int64_t r = r0; r < r1; ++r) {  // output row r = (p, i)
-      const int64_t p = r / OH, i = r % OH;
-      const T* x0 = inp + p * H * W + 2 * i * W;
-      T* y = out + r * OW;
-      int64_t* yi = indices + r * OW;
-      for (int64_t j0 = 0; j0 < OW; j0 += kPoolLanes) {
-        const int64_t n = std::min(kPoolLanes, OW - j0), base = 2 * i * W + 2 * j0;
-        if (n == kPoolLanes) {
-          max2x2_block(y + j0, yi + j0, x0 + 2 * j0, x0 + W + 2 * j0, W, base);
-          continue;
+      const T* x0 = inp + (r / OH) * H * W + (r % OH) * 2 * W;
+      for (int64_t j0 = 0; j0 < OW; j0 += L) {
+        const int64_t n = std::min(L, OW - j0);
+        V a, b;
+        load_pairs(x0 + 2 * j0, n, a, b);
+        V m = take_every_other<T>(a, b, 0), v = take_every_other<T>(a, b, 1);
+        Lanes<T> take = (v > m) | (v != v), k = take & 1;
+        m = take ? v : m;
+        load_pairs(x0 + W + 2 * j0, n, a, b);
+        for (int odd = 0; odd < 2; ++odd) {
+          v = take_every_other<T>(a, b, odd);
+          take = (v > m) | (v != v);
+          m = take ? v : m;
+          k = take ? Lanes<T>{} + 2 + odd : k;
         }
-#pragma omp simd
-        for (int64_t l = 0; l < 2 * kPoolLanes; ++l) {
-          a0[l] = l < 2 * n ? x0[2 * j0 + l] : T(0);
-          a1[l] = l < 2 * n ? x0[W + 2 * j0 + l] : T(0);
-        }
-        max2x2_block(m, best, a0, a1, W, base);
-#pragma omp simd
-        for (int64_t l = 0; l < kPoolLanes; ++l)
-          if (l < n) y[j0 + l] = m[l], yi[j0 + l] = best[l];
+        if (n == L)
+          simd::store(out + r * OW + j0, m);
+        else
+          simd::store_prefix(out + r * OW + j0, m, n);
+        const CodeVec<T> c = __builtin_convertvector(k, CodeVec<T>);
+        std::memcpy(code + r * CS + j0, &c, sizeof(c));
       }
     }
   });
 }
 
-}  // namespace
+template <typename T>
+void max_pool2x2_backward(T* dinp, const T* dout, const uint8_t* code, int64_t P, int64_t H, int64_t W) {
+  using V = simd::Vec<T>;
+  constexpr int64_t L = simd::kLanes<T>;
+  const int64_t OH = H / 2, OW = W / 2, CS = max_pool2x2_code_stride(OW);
+  parallel_for(0, P * OH, std::max<int64_t>(1, kGrain / (4 * OW)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {  // output row r = (p, i)
+      const int64_t i = r % OH;
+      T* d0 = dinp + (r / OH) * H * W + 2 * i * W;
+      for (int64_t j0 = 0; j0 < OW; j0 += L) {
+        const int64_t n = std::min(L, OW - j0);
+        const V g = n == L ? simd::load(dout + r * OW + j0) : simd::load_prefix(dout + r * OW + j0, n);
+        CodeVec<T> c;
+        std::memcpy(&c, code + r * CS + j0, sizeof(c));
+        const Lanes<T> k = __builtin_convertvector(c, Lanes<T>);
+        for (int row = 0; row < 2; ++row) {  // the window's row: codes 2 row (even column), 2 row + 1 (odd)
+          const V even = k == 2 * row ? g : V{}, odd = k == 2 * row + 1 ? g : V{};
+          store_pairs(d0 + row * W + 2 * j0, n, interleave<T>(even, odd, 0), interleave<T>(even, odd, 1));
+        }
+      }
+      if (W % 2) d0[W - 1] = d0[2 * W - 1] = T(0);
+      if (H % 2 && i == OH - 1) std::fill(d0 + 2 * W, d0 + 3 * W, T(0));
+    }
+  });
+}
+
+void max_pool2x2_indices(int64_t* indices, const uint8_t* code, int64_t P, int64_t H, int64_t W) {
+  const int64_t OH = H / 2, OW = W / 2, CS = max_pool2x2_code_stride(OW);
+  parallel_for(0, P * OH, std::max<int64_t>(1, kGrain / OW), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t j = 0; j < OW; ++j) {
+        const int64_t c = code[r * CS + j];
+        indices[r * OW + j] = (2 * (r % OH) + c / 2) * W + 2 * j + c % 2;
+      }
+  });
+}
 
 template <typename T>
 void max_pool2d_forward(T* out, int64_t* indices, const T* inp, int64_t P, int64_t H, int64_t W, const PoolAxis& ah,
                         const PoolAxis& aw) {
   const int64_t OH = int64_t(ah.start.size()), OW = int64_t(aw.start.size());
   const int64_t sh = regular_stride(ah), sw = regular_stride(aw);
-  if (sh == 2 && sw == 2 && ah.count[0] == 2 && aw.count[0] == 2 && ah.step == 1 && aw.step == 1)
-    return max_pool2x2(out, indices, inp, P, H, W, OH, OW);
   if (sh > 0 && sw > 0 && H * W <= std::numeric_limits<int32_t>::max())
     return max_pool2d_regular(out, indices, inp, P, H, W, OH, OW, ah, aw, sh, sw);
   parallel_for(0, P, plane_grain(window_work(ah) * window_work(aw)), [&](int64_t p0, int64_t p1) {
@@ -298,6 +357,8 @@ void lerp2d_backward(T* dinp, const T* dout, int64_t P, int64_t H, int64_t W, co
   template void max_pool2d_forward<T>(T*, int64_t*, const T*, int64_t, int64_t, int64_t, const PoolAxis&,             \
                                       const PoolAxis&);                                                               \
   template void max_pool2d_backward<T>(T*, const T*, const int64_t*, int64_t, int64_t, int64_t);                      \
+  template void max_pool2x2_forward<T>(T*, uint8_t*, const T*, int64_t, int64_t, int64_t);                            \
+  template void max_pool2x2_backward<T>(T*, const T*, const uint8_t*, int64_t, int64_t, int64_t);                     \
   template void avg_pool2d_forward<T>(T*, const T*, int64_t, int64_t, int64_t, const PoolAxis&, const PoolAxis&);     \
   template void avg_pool2d_backward<T>(T*, const T*, int64_t, int64_t, int64_t, const PoolAxis&, const PoolAxis&);    \
   template void gather2d_forward<T>(T*, const T*, int64_t, int64_t, int64_t, const std::vector<int64_t>&,             \

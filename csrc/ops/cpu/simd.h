@@ -43,19 +43,30 @@ template <typename T> inline T sum_lanes(const Vec<T>& v) {
 }
 #endif
 
-// dst[0:n] = src[0:n] + add, 0 < n < kLanes<T>: one masked load and store.
+// The first n lanes (0 <= n <= kLanes<T>) of a vector loaded from p, the others 0, and a store of
+// the first n lanes of v to p: one masked load or store with AVX-512, so nothing past p[n - 1] is
+// touched.
 #if defined(__AVX512F__)
-inline void copy_tail(float* dst, const float* src, int64_t n, float add) {
-  const __mmask16 m = __mmask16((1u << n) - 1);
-  _mm512_mask_storeu_ps(dst, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, src), _mm512_set1_ps(add)));
+inline Vec<float> load_prefix(const float* p, int64_t n) {
+  return Vec<float>(_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p));
 }
-inline void copy_tail(double* dst, const double* src, int64_t n, double add) {
-  const __mmask8 m = __mmask8((1u << n) - 1);
-  _mm512_mask_storeu_pd(dst, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, src), _mm512_set1_pd(add)));
+inline Vec<double> load_prefix(const double* p, int64_t n) {
+  return Vec<double>(_mm512_maskz_loadu_pd(__mmask8((1u << n) - 1), p));
+}
+inline void store_prefix(float* p, const Vec<float>& v, int64_t n) {
+  _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), __m512(v));
+}
+inline void store_prefix(double* p, const Vec<double>& v, int64_t n) {
+  _mm512_mask_storeu_pd(p, __mmask8((1u << n) - 1), __m512d(v));
 }
 #else
-template <typename T> inline void copy_tail(T* dst, const T* src, int64_t n, T add) {
-  for (int64_t j = 0; j < n; ++j) dst[j] = src[j] + add;
+template <typename T> inline Vec<T> load_prefix(const T* p, int64_t n) {
+  Vec<T> v{};
+  for (int64_t j = 0; j < n; ++j) v[j] = p[j];
+  return v;
+}
+template <typename T> inline void store_prefix(T* p, const Vec<T>& v, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) p[j] = v[j];
 }
 #endif
 
@@ -64,7 +75,7 @@ template <typename T> inline void copy_tail(T* dst, const T* src, int64_t n, T a
 template <typename T> inline void copy_row(T* dst, const T* src, int64_t n, T add = T(0)) {
   int64_t j = 0;
   for (; j + kLanes<T> <= n; j += kLanes<T>) store(dst + j, load(src + j) + add);
-  if (j < n) copy_tail(dst + j, src + j, n - j, add);
+  if (j < n) store_prefix(dst + j, load_prefix(src + j, n - j) + add, n - j);
 }
 
 }  // namespace lamina::cpu::simd

@@ -1,11 +1,10 @@
 """Functional forms of convolution, pooling, interpolation and padding, with
 torch.nn.functional's signatures. Each is one call into ``lamina._C`` (one autograd node); the
-wrappers only add what the bindings leave to Python: ``return_indices``, interpolate's argument
-rules, pad's default value.
+wrappers only add what the bindings leave to Python: the ``*_with_indices`` forms, interpolate's
+argument rules, pad's default value.
 
-``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``, ``avg_pool1d``,
-``avg_pool2d``, ``adaptive_avg_pool1d`` and ``adaptive_avg_pool2d`` are ``lamina._C``'s
-functions, which already have PyTorch's signatures.
+``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``, the max and average pools
+and the adaptive pools are ``lamina._C``'s functions, which already have PyTorch's signatures.
 """
 import math
 
@@ -24,31 +23,24 @@ avg_pool1d = _C.avg_pool1d
 avg_pool2d = _C.avg_pool2d
 adaptive_avg_pool1d = _C.adaptive_avg_pool1d
 adaptive_avg_pool2d = _C.adaptive_avg_pool2d
-max_pool1d_with_indices = _C.max_pool1d_with_indices
-max_pool2d_with_indices = _C.max_pool2d_with_indices
-adaptive_max_pool2d_with_indices = _C.adaptive_max_pool2d_with_indices
+max_pool1d = _C.max_pool1d
+max_pool2d = _C.max_pool2d
+adaptive_max_pool2d = _C.adaptive_max_pool2d
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over windows of kernel_size along L of (N, C, L) or (C, L); with return_indices also
-    the int64 position of each maximum (for max_unpool)."""
-    out, indices = _C.max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return (out, indices) if return_indices else out
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """max_pool1d's (values, int64 index of each maximum along L), as for max_unpool1d."""
+    return _C.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over kernel_size windows of (N, C, H, W) or (C, H, W): OH = floor or ceil
-    ((H + 2 padding - dilation (k - 1) - 1) / stride) + 1; stride defaults to kernel_size. With
-    return_indices also the int64 index h W + w of each maximum in its plane."""
-    out, indices = _C.max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
-    return (out, indices) if return_indices else out
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """max_pool2d's (values, int64 index h W + w of each maximum in its plane)."""
+    return _C.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max over [floor(i H / OH), ceil((i + 1) H / OH)) x (the same along W) for each output
-    (i, j); None in output_size keeps that input size."""
-    out, indices = _C.adaptive_max_pool2d_with_indices(input, output_size)
-    return (out, indices) if return_indices else out
+def adaptive_max_pool2d_with_indices(input, output_size):
+    """adaptive_max_pool2d's (values, int64 index h W + w of each maximum in its plane)."""
+    return _C.adaptive_max_pool2d(input, output_size, True)
 
 
 def _ntuple(value, n):
