@@ -66,7 +66,7 @@ struct Model {
   }
   // nn.MaxPool2d(2): 2x2 windows, stride 2.
   void max_pool2() {
-    layers.push_back([](const Tensor& x) { return max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false).first; });
+    layers.push_back([](const Tensor& x) { return max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false, false).first; });
   }
   // nn.Flatten(): (N, *) -> (N, prod(*)).
   void flatten() {

@@ -95,12 +95,12 @@ void bench_conv2d() {
   }
 }
 
-// max_pool2d 2x2 stride 2: comparisons, not FLOPs (printed as -); the backward scatters dY.
+// max_pool2d 2x2 stride 2: comparisons, not FLOPs (printed as -); the backward writes dX in one pass.
 void bench_max_pool2d() {
   for (Shape shape : {Shape{64, 32, 32, 32}, Shape{64, 64, 16, 16}, Shape{64, 6, 28, 28}}) {
     Tensor x = randn(shape);
     bench_op("max_pool2d", dims(shape) + " 2x2", {x}, 0, 0,
-             [&] { return max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false).first; });
+             [&] { return max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false, false).first; });
   }
 }
 
