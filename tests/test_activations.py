@@ -107,6 +107,17 @@ def test_activations_extreme_inputs_stay_finite():
         assert np.isfinite(fn(x).numpy()).all(), fn.__name__
 
 
+def test_relu_passes_nan_and_its_gradient_like_torch():
+    th = torch_or_skip()
+    x = np.float32([np.nan, -1.0, -0.0, 0.0, 2.0])
+    xl, xt = lm.tensor(x, requires_grad=True), th.tensor(x, requires_grad=True)
+    out, ref = _C.relu(xl), th.relu(xt)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    out.backward(lm.ones(5))
+    ref.backward(th.ones(5))
+    np.testing.assert_array_equal(xl.grad.numpy(), xt.grad.numpy())  # [1, 0, 0, 0, 1]
+
+
 def test_activation_bad_inputs():
     x = lm.tensor(np.float32([[1, 2, 3]]))
     with pytest.raises(ValueError, match="approximate"):

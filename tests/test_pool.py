@@ -1,5 +1,6 @@
 """Pooling, interpolation and padding: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d,
-adaptive_max_pool2d, interpolate (nearest, linear, bilinear), pad, and their modules.
+adaptive_max_pool2d, interpolate (nearest, linear, bilinear), pad, and their modules; ReLU then
+MaxPool2d in nn.Sequential (one fused op).
 
 A randomised sweep (200 seeded configurations per pooling op: odd sizes, strides larger than the
 kernel, dilation, padding, ceil_mode, batch 1, unbatched input) compares the forward result, the
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 import lamina as lm
+from lamina import _C
 from lamina.nn import _functional_conv as LF
 from lamina.nn import pooling as P
 from lamina.nn import upsampling as U
@@ -246,6 +248,62 @@ def test_max_pool2d_2x2_stride_2_matches_torch_with_ties_and_nan(shape, dtype):
     LF.max_pool2d(xl, 2).backward(lm.tensor(g))
     th.nn.functional.max_pool2d(xt, 2).backward(th.tensor(g))
     np.testing.assert_array_equal(xl.grad.numpy(), xt.grad.numpy())
+
+
+# --- ReLU then MaxPool2d in Sequential: one relu_max_pool2d ---
+
+@pytest.mark.parametrize("shape", [(2, 3, 28, 28), (1, 2, 5, 7), (3, 2, 9, 64)])
+@pytest.mark.parametrize("pool, fused", [
+    (dict(kernel_size=2), True),
+    (dict(kernel_size=(2, 2), stride=2, ceil_mode=True), None),  # fused unless H or W is odd (partial windows)
+    (dict(kernel_size=3, stride=2, padding=1), False),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sequential_relu_max_pool_matches_torch(shape, pool, fused, dtype):
+    """Values and input gradients equal PyTorch's ReLU then MaxPool2d exactly: negative windows,
+    ties at 0 (as after a ReLU), NaN; the fused node where the windows are 2x2 at stride 2."""
+    th = torch_or_skip()
+    r = np.random.default_rng(3)
+    x = r.standard_normal(shape).astype(dtype)
+    x[..., ::3] = np.round(x[..., ::3])
+    x.flat[::23] = np.nan
+    g = r.standard_normal(th.nn.MaxPool2d(**pool)(th.zeros(shape)).shape).astype(dtype)
+    xl, xt = lm.tensor(x, requires_grad=True), th.tensor(x, requires_grad=True)
+    out = lm.nn.Sequential(lm.nn.ReLU(), lm.nn.MaxPool2d(**pool))(xl)
+    ref = th.nn.Sequential(th.nn.ReLU(), th.nn.MaxPool2d(**pool))(xt)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    out.backward(lm.tensor(g))
+    ref.backward(th.tensor(g))
+    np.testing.assert_array_equal(xl.grad.numpy(), xt.grad.numpy())
+    if fused is None:
+        fused = shape[2] % 2 == 0 and shape[3] % 2 == 0
+    assert out.grad_fn.name() == ("ReluMaxPool2DBackward0" if fused else "MaxPool2DWithIndicesBackward0")
+
+
+def test_sequential_keeps_relu_and_pool_apart_where_their_outputs_are_seen():
+    """A hook on either module, or return_indices, runs the two modules as written."""
+    x = lm.randn(2, 3, 8, 8)
+    relu, pool = lm.nn.ReLU(), lm.nn.MaxPool2d(2)
+    seen = []
+    handle = relu.register_forward_hook(lambda m, args, out: seen.append(out))
+    out = lm.nn.Sequential(relu, pool)(x.requires_grad_())
+    assert len(seen) == 1 and out.grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+    handle.remove()
+    handle = pool.register_forward_pre_hook(lambda m, args: seen.append(args))
+    assert lm.nn.Sequential(relu, pool)(x).grad_fn.name() == "MaxPool2DWithIndicesBackward0" and len(seen) == 2
+    handle.remove()
+    values, indices = lm.nn.Sequential(relu, lm.nn.MaxPool2d(2, return_indices=True))(x)
+    assert indices.dtype == lm.int64 and values.grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+    assert lm.nn.Sequential(relu, pool)(x).grad_fn.name() == "ReluMaxPool2DBackward0"
+
+
+def test_relu_max_pool2d_gradcheck():
+    gradcheck(lambda x: _C.relu_max_pool2d(x, 2), [distinct(2, 2, 5, 7) - 3.5])
+
+
+def test_relu_max_pool2d_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"\[relu_max_pool2d\] kernel size \(after dilation\) \(5, 5\) is larger"):
+        _C.relu_max_pool2d(lm.zeros(1, 2, 4, 4), 5)
 
 
 # --- modules ---

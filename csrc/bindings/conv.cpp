@@ -102,6 +102,17 @@ void init_conv(py::module_& m) {
         py::arg("return_indices") = false,
         "2-d max pooling, stride None = kernel_size; with return_indices also the int64 index h W + w of each "
         "maximum in its plane.");
+  m.def("relu_max_pool2d", [](const Tensor& input, py::handle kernel_size, py::handle stride, py::handle padding,
+                              py::handle dilation, bool ceil_mode) {
+    const char* op = "relu_max_pool2d";
+    auto k = sizes_from(kernel_size, 2, op, "kernel_size"), st = sizes_from(stride, 2, op, "stride");
+    auto pad = sizes_from(padding, 2, op, "padding"), di = sizes_from(dilation, 2, op, "dilation");
+    py::gil_scoped_release release;
+    return relu_max_pool2d(input, k, st, pad, di, ceil_mode);
+  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
+        py::arg("dilation") = 1, py::arg("ceil_mode") = false,
+        "max_pool2d(relu(input)) in one pass where the windows are 2x2 at stride 2 (nn.Sequential's ReLU, "
+        "MaxPool2d).");
   m.def("max_pool1d", &max_pool<1>, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(),
         py::arg("padding") = 0, py::arg("dilation") = 1, py::arg("ceil_mode") = false,
         py::arg("return_indices") = false,

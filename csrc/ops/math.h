@@ -133,10 +133,10 @@ struct Abs {
   template <typename T> LAMINA_HD T fwd(T x) const { return x < T(0) ? -x : x; }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const { return x > T(0) ? g : (x < T(0) ? -g : T(0)); }
 };
-// NaN and -0 pass through, as in PyTorch.
+// NaN and -0 pass through, as in PyTorch; so does the gradient at NaN (blocked where out <= 0).
 struct Relu {
   template <typename T> LAMINA_HD T fwd(T x) const { return x < T(0) ? T(0) : x; }
-  template <typename T> LAMINA_HD T grad(T, T out, T g) const { return out > T(0) ? g : T(0); }
+  template <typename T> LAMINA_HD T grad(T, T out, T g) const { return out <= T(0) ? T(0) : g; }
 };
 // sigmoid' = s (1 - s)
 struct Sigmoid {

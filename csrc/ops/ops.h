@@ -245,6 +245,11 @@ Tensor conv_transpose1d(const Tensor& input, const Tensor& weight, const Tensor&
 std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size,
                                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
                                      const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices);
+// max_pool2d(relu(input)) as one pass and one node where the windows are 2x2 at stride 2 (values
+// equal up to the sign of a zero: relu(max) is computed), the two ops elsewhere. nn.Sequential
+// runs ReLU followed by MaxPool2d through it.
+Tensor relu_max_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size, const std::vector<int64_t>& stride,
+                       const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation, bool ceil_mode);
 std::pair<Tensor, Tensor> max_pool1d(const Tensor& input, const std::vector<int64_t>& kernel_size,
                                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
                                      const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices);

@@ -196,30 +196,41 @@ using AvgPoolBackward = PlaneBackward<cpu::PoolAxis, AvgPoolKernel>;
 using GatherBackward = PlaneBackward<std::vector<int64_t>, GatherKernel>;
 using LerpBackward = PlaneBackward<cpu::LerpAxis, LerpKernel>;
 
+// Max pooling by the 2x2 kernels (of relu(input) with relu): the values, the indices if asked, and
+// a node holding the window codes.
+std::pair<Tensor, Tensor> max_pool2x2_impl(const char* op, const char* node_name, const Tensor& input, const Planes& p,
+                                           int S, bool relu, bool return_indices) {
+  const int64_t OH = p.H / 2, OW = p.W / 2;
+  Tensor x = contiguous(detach(input));
+  Tensor out = Tensor::empty(planes_shape(p, S, OH, OW), x.dtype());
+  Scratch<uint8_t> code = scratch<uint8_t>(p.P * OH * cpu::max_pool2x2_code_stride(OW));
+  dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    cpu::max_pool2x2_forward<T>(out.data<T>(), code.get(), x.data<T>(), p.P, p.H, p.W, relu);
+  });
+  Tensor indices;
+  if (return_indices) {
+    indices = Tensor::empty(out.shape(), Dtype::Int64);
+    cpu::max_pool2x2_indices(indices.data<int64_t>(), code.get(), p.P, p.H, p.W);
+  }
+  if (any_requires_grad({&input}))
+    set_history(out, make_node<MaxPool2x2Backward>({&input}, node_name, input.shape(), p.P, p.H, p.W, std::move(code)));
+  return {out, indices};
+}
+
 std::pair<Tensor, Tensor> max_pool_impl(const char* op, const char* node_name, const Tensor& input, const Planes& p,
                                         int S, const cpu::PoolAxis& ah, const cpu::PoolAxis& aw, bool return_indices) {
+  if (cpu::is_max_pool2x2(ah, aw)) return max_pool2x2_impl(op, node_name, input, p, S, false, return_indices);
   int64_t OH = int64_t(ah.start.size()), OW = int64_t(aw.start.size());
   Tensor x = contiguous(detach(input));
   Tensor out = Tensor::empty(planes_shape(p, S, OH, OW), x.dtype());
   Tensor indices = return_indices ? Tensor::empty(out.shape(), Dtype::Int64) : Tensor();
-  const bool needs_grad = any_requires_grad({&input});
-  if (cpu::is_max_pool2x2(ah, aw)) {
-    Scratch<uint8_t> code = scratch<uint8_t>(p.P * OH * cpu::max_pool2x2_code_stride(OW));
-    dispatch_float(x.dtype(), op, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      cpu::max_pool2x2_forward<T>(out.data<T>(), code.get(), x.data<T>(), p.P, p.H, p.W);
-    });
-    if (return_indices) cpu::max_pool2x2_indices(indices.data<int64_t>(), code.get(), p.P, p.H, p.W);
-    if (needs_grad)
-      set_history(out, make_node<MaxPool2x2Backward>({&input}, node_name, input.shape(), p.P, p.H, p.W, std::move(code)));
-    return {out, indices};
-  }
   Tensor argmax = return_indices ? indices : Tensor::empty(out.shape(), Dtype::Int64);
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
     cpu::max_pool2d_forward<T>(out.data<T>(), argmax.data<int64_t>(), x.data<T>(), p.P, p.H, p.W, ah, aw);
   });
-  if (needs_grad) {
+  if (any_requires_grad({&input})) {
     auto node = make_node<MaxPoolBackward>({&input}, node_name, input.shape(), p.P, p.H * p.W, OH * OW);
     node->save({argmax});
     set_history(out, std::move(node));
@@ -376,6 +387,17 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const std::vector<int6
                                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
                                      const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices) {
   return max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices);
+}
+Tensor relu_max_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size, const std::vector<int64_t>& stride,
+                       const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation, bool ceil_mode) {
+  const char* op = "relu_max_pool2d";
+  Planes p = planes_of(op, input, 2);
+  PoolArgs a = pool_args(op, p, 2, kernel_size, stride, padding, dilation, ceil_mode, true);
+  cpu::PoolAxis ah = max_axis(p.H, a.out[0], a.kernel[0], a.stride[0], a.padding[0], a.dilation[0]);
+  cpu::PoolAxis aw = max_axis(p.W, a.out[1], a.kernel[1], a.stride[1], a.padding[1], a.dilation[1]);
+  if (cpu::is_max_pool2x2(ah, aw))
+    return max_pool2x2_impl(op, "ReluMaxPool2DBackward0", input, p, 2, true, false).first;
+  return max_pool_impl(op, "MaxPool2DWithIndicesBackward0", relu(input), p, 2, ah, aw, false).first;
 }
 std::pair<Tensor, Tensor> max_pool1d(const Tensor& input, const std::vector<int64_t>& kernel_size,
                                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,

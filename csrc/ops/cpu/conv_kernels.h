@@ -54,14 +54,17 @@ void max_pool2d_backward(T* dinp, const T* dout, const int64_t* indices, int64_t
 // Max pooling whose windows are all 2x2 at stride 2 (is_max_pool2x2: MaxPool2d(2) and the like;
 // OH = H / 2, OW = W / 2, an odd last row or column in no window): out (P, OH, OW) as
 // max_pool2d_forward, and code (P OH, max_pool2x2_code_stride(OW)) bytes, the place of each maximum
-// in its window, 2 (h - 2i) + (w - 2j) in 0..3.
+// in its window, 2 (h - 2i) + (w - 2j) in 0..3. With relu, out = relu(max) (= max of the relu'd
+// window up to the sign of a zero) and the code of an output <= 0 has bit 4 set: its window
+// passes no gradient, as ReLU's backward would block it.
 bool is_max_pool2x2(const PoolAxis& ah, const PoolAxis& aw);
 int64_t max_pool2x2_code_stride(int64_t OW);
-template <typename T> void max_pool2x2_forward(T* out, uint8_t* code, const T* inp, int64_t P, int64_t H, int64_t W);
+template <typename T>
+void max_pool2x2_forward(T* out, uint8_t* code, const T* inp, int64_t P, int64_t H, int64_t W, bool relu);
 // dinp (P, H, W): dout at each window's maximum, 0 elsewhere; written.
 template <typename T>
 void max_pool2x2_backward(T* dinp, const T* dout, const uint8_t* code, int64_t P, int64_t H, int64_t W);
-// The codes as max_pool2d_forward's indices h W + w.
+// The codes (without relu) as max_pool2d_forward's indices h W + w.
 void max_pool2x2_indices(int64_t* indices, const uint8_t* code, int64_t P, int64_t H, int64_t W);
 // out = sum over the window / (divisor_h[oh] divisor_w[ow]); an empty window gives 0.
 template <typename T>

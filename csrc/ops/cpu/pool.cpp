@@ -123,7 +123,8 @@ bool is_max_pool2x2(const PoolAxis& ah, const PoolAxis& aw) {
          aw.step == 1;
 }
 
-template <typename T> void max_pool2x2_forward(T* out, uint8_t* code, const T* inp, int64_t P, int64_t H, int64_t W) {
+template <typename T>
+void max_pool2x2_forward(T* out, uint8_t* code, const T* inp, int64_t P, int64_t H, int64_t W, bool relu) {
   using V = simd::Vec<T>;
   constexpr int64_t L = simd::kLanes<T>;
   const int64_t OH = H / 2, OW = W / 2, CS = max_pool2x2_code_stride(OW);
@@ -143,6 +144,10 @@ template <typename T> void max_pool2x2_forward(T* out, uint8_t* code, const T* i
           take = (v > m) | (v != v);
           m = take ? v : m;
           k = take ? Lanes<T>{} + 2 + odd : k;
+        }
+        if (relu) {  // relu(max); a maximum <= 0 passes no gradient (code | 4 matches no place), NaN does
+          k |= (m <= V{}) & 4;
+          m = m < V{} ? V{} : m;
         }
         if (n == L)
           simd::store(out + r * OW + j0, m);
@@ -357,7 +362,7 @@ void lerp2d_backward(T* dinp, const T* dout, int64_t P, int64_t H, int64_t W, co
   template void max_pool2d_forward<T>(T*, int64_t*, const T*, int64_t, int64_t, int64_t, const PoolAxis&,             \
                                       const PoolAxis&);                                                               \
   template void max_pool2d_backward<T>(T*, const T*, const int64_t*, int64_t, int64_t, int64_t);                      \
-  template void max_pool2x2_forward<T>(T*, uint8_t*, const T*, int64_t, int64_t, int64_t);                            \
+  template void max_pool2x2_forward<T>(T*, uint8_t*, const T*, int64_t, int64_t, int64_t, bool);                      \
   template void max_pool2x2_backward<T>(T*, const T*, const uint8_t*, int64_t, int64_t, int64_t);                     \
   template void avg_pool2d_forward<T>(T*, const T*, int64_t, int64_t, int64_t, const PoolAxis&, const PoolAxis&);     \
   template void avg_pool2d_backward<T>(T*, const T*, int64_t, int64_t, int64_t, const PoolAxis&, const PoolAxis&);    \

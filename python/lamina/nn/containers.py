@@ -1,12 +1,20 @@
 """Containers: Sequential (modules called in order), ModuleList and ModuleDict (modules held
 and registered, called by the user's forward). Children are registered under their index
-("0", "1", ...) or key, so state_dict keys are PyTorch's ("0.weight", "layers.1.bias")."""
+("0", "1", ...) or key, so state_dict keys are PyTorch's ("0.weight", "layers.1.bias").
+
+Sequential runs a ReLU followed by a MaxPool2d as one op, relu_max_pool2d: the ReLU's output is
+seen by nothing but the pool, so with 2x2 windows at stride 2 it need not be written (one pass
+over the activations instead of three, forward and backward). It does so only where no hook
+could see the ReLU's output and the pool returns no indices."""
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import chain, islice
 
+from lamina import _C
+from lamina.nn.layers import ReLU
 from lamina.nn.module import Module, _addindent
+from lamina.nn.pooling import MaxPool2d
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
@@ -93,9 +101,25 @@ class Sequential(Module):
         return v
 
     def forward(self, input):
-        for module in self:
-            input = module(input)
+        modules = tuple(self._modules.values())
+        i = 0
+        while i < len(modules):
+            if type(modules[i]) is ReLU and i + 1 < len(modules) and _fuses_with_relu(modules[i], modules[i + 1]):
+                pool = modules[i + 1]
+                input = _C.relu_max_pool2d(input, pool.kernel_size, pool.stride, pool.padding, pool.dilation,
+                                           pool.ceil_mode)
+                i += 2
+            else:
+                input = modules[i](input)
+                i += 1
         return input
+
+
+def _fuses_with_relu(relu, module):
+    """Whether Sequential runs relu then module as one relu_max_pool2d: module is a MaxPool2d that
+    returns no indices, and neither has a hook."""
+    return (type(module) is MaxPool2d and not module.return_indices and not relu._forward_hooks
+            and not relu._forward_pre_hooks and not module._forward_hooks and not module._forward_pre_hooks)
 
 
 class ModuleList(Module):
