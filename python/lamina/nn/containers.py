@@ -102,16 +102,17 @@ class Sequential(Module):
 
     def forward(self, input):
         modules = tuple(self._modules.values())
-        i = 0
-        while i < len(modules):
-            if type(modules[i]) is ReLU and i + 1 < len(modules) and _fuses_with_relu(modules[i], modules[i + 1]):
-                pool = modules[i + 1]
+        n, i = len(modules), 0
+        while i < n:
+            module = modules[i]
+            i += 1
+            if type(module) is ReLU and i < n and _fuses_with_relu(module, modules[i]):
+                pool = modules[i]
                 input = _C.relu_max_pool2d(input, pool.kernel_size, pool.stride, pool.padding, pool.dilation,
                                            pool.ceil_mode)
-                i += 2
-            else:
-                input = modules[i](input)
                 i += 1
+            else:
+                input = module(input)
         return input
 
 
