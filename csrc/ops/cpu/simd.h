@@ -36,9 +36,9 @@ template <typename T> inline void store(T* p, const Vec<T>& v) { std::memcpy(p, 
 inline float sum_lanes(const Vec<float>& v) { return _mm512_reduce_add_ps(__m512(v)); }
 inline double sum_lanes(const Vec<double>& v) { return _mm512_reduce_add_pd(__m512d(v)); }
 #else
-template <typename T> inline T sum_lanes(const Vec<T>& v) {
-  T sum = 0;
-  for (int64_t l = 0; l < kLanes<T>; ++l) sum += v[l];
+template <typename V> inline auto sum_lanes(const V& v) {  // V = Vec<T> (T is not deducible through the alias)
+  auto sum = v[0];
+  for (size_t l = 1; l < sizeof(V) / sizeof(sum); ++l) sum += v[l];
   return sum;
 }
 #endif
