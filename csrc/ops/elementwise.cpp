@@ -262,9 +262,12 @@ struct UnaryBackward : Node {
     return names[int(op)];
   }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
-    Tensor g = contiguous(grads[0]);
+    // dx is written over g when nothing else can see g (the kernel reads each element before
+    // writing it): no second buffer of g's size is allocated, written and brought into cache.
     Tensor operand = op == UnaryOp::Neg ? Tensor() : saved(0);
-    Tensor dx = Tensor::empty(g.shape(), g.dtype());
+    bool in_place = can_reuse_grad(grads[0], grads[0].dtype());
+    Tensor g = contiguous(grads[0]);
+    Tensor dx = in_place ? g : Tensor::empty(g.shape(), g.dtype());
     dispatch_float(g.dtype(), name(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* inp = operand.defined() && !grad_reads_output(op) ? operand.data<T>() : nullptr;
