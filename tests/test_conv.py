@@ -216,13 +216,12 @@ def test_implicit_gemm_on_two_threads_matches_one_thread():
         np.testing.assert_array_equal(one, two)
 
 
-# The bias gradient is summed by the pass that reads dout for the weight gradient (implicit GEMM)
-# or per im2col chunk, else by a pass of its own; each path, with every set of needed gradients,
-# in float32 and float64 (the planes' sums are added in double in image order on every path, so
-# the fused and separate sums agree exactly).
+# The bias gradient is summed per im2col chunk before the chunk's GEMMs, else by a pass of its own;
+# each path, with every set of needed gradients, in float32 and float64 (the planes' sums are added
+# in double in image order on every path, so the fused and separate sums agree exactly).
 BIAS_PATHS = [
-    (4, 16, 32, 14, 14, {}),                    # implicit weight gradient (MNIST conv 2)
-    (3, 1, 16, 28, 28, {}),                     # im2col, one image per chunk (MNIST conv 1)
+    (4, 16, 32, 14, 14, {}),                    # implicit GEMM gradients (MNIST conv 2)
+    (3, 1, 16, 28, 28, {}),                     # im2col weight gradient, one image per chunk (MNIST conv 1)
     (19, 3, 4, 8, 8, {}),                       # im2col, chunks of 8 images
     (2, 40, 40, 9, 11, dict(winograd=True)),    # Winograd
     (3, 6, 6, 7, 5, dict(groups=6)),            # depthwise

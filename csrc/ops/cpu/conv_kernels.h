@@ -28,8 +28,8 @@ template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight,
 // dinp (N, C, H, W), written: the adjoint of conv2d_forward in inp, sum over the (o, kh, kw)
 // that read each input position of dout * weight. dweight (OC, C/groups, KH, KW), accumulated:
 // dweight[o, c, kh, kw] += sum_{n, i, j} dout[n, o, i, j] inp[n, ., ., .] (the position above).
-// dbias (OC), accumulated: dbias[o] += sum_{n, i, j} dout[n, o, i, j] (as conv_bias_backward,
-// summed while a pass that reads dout anyway has it in cache).
+// dbias (OC), accumulated: dbias[o] += sum_{n, i, j} dout[n, o, i, j] (as conv_bias_backward;
+// im2col sums each chunk of dout before its GEMMs read it).
 // Any output may be null (not needed); inp is read only for dweight, weight only for dinp.
 template <typename T>
 void conv2d_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight, const ConvShape& s);

@@ -190,8 +190,7 @@ template <typename T> void implicit_conv_backward_input(T* dinp, const T* dout, 
 
 // dweight^T (K, OC) summed per task of per_task images (rows k past K: padding, unused), then
 // dweight[o, k] += the tasks' sums in task order.
-template <typename T>
-void implicit_conv_backward_weight(T* dweight, T* dout_sums, const T* dout, const T* inp, const ConvShape& s) {
+template <typename T> void implicit_conv_backward_weight(T* dweight, const T* dout, const T* inp, const ConvShape& s) {
   const Frame<T> f(s);
   const int64_t K = s.C * s.KH * s.KW, rows = round_up(K, kRows), L = s.OH * s.OW;
   const int64_t panels = (s.OC + kTile<T> - 1) / kTile<T>, width = panels * kTile<T>;
@@ -208,7 +207,6 @@ void implicit_conv_backward_weight(T* dweight, T* dout_sums, const T* dout, cons
       std::fill(acc, acc + rows * width, T(0));
       for (int64_t n = task * per_task; n < std::min(s.N, (task + 1) * per_task); ++n) {
         f.copy_image(xpad.get(), inp + n * s.C * s.H * s.W, s);
-        if (dout_sums) plane_sums(dout_sums + n * s.OC, dout + n * s.OC * L, s.OC, L);
         transpose_panels(dyt.get(), dout + n * s.OC * L, s.OC, L);
         for (int64_t panel = 0; panel < panels; ++panel) {
           const T* dp = dyt.get() + panel * L * kTile<T>;
@@ -232,26 +230,10 @@ void implicit_conv_backward_weight(T* dweight, T* dout_sums, const T* dout, cons
   });
 }
 
-template <typename T> void plane_sums(T* sums, const T* x, int64_t planes, int64_t L) {
-  constexpr int64_t V = kLanes<T>;
-  for (int64_t q = 0; q < planes; ++q) {
-    const T* p = x + q * L;
-    Vec<T> acc[4] = {};
-    int64_t l = 0;
-    for (; l + 4 * V <= L; l += 4 * V)
-      for (int a = 0; a < 4; ++a) acc[a] += simd::load(p + l + a * V);
-    for (; l + V <= L; l += V) acc[0] += simd::load(p + l);
-    T sum = simd::sum_lanes((acc[0] + acc[1]) + (acc[2] + acc[3]));
-    for (; l < L; ++l) sum += p[l];
-    sums[q] = sum;
-  }
-}
-
 #define LAMINA_INSTANTIATE(T)                                                                          \
   template void implicit_conv_forward<T>(T*, const T*, const T*, const T*, const ConvShape&);         \
   template void implicit_conv_backward_input<T>(T*, const T*, const T*, const ConvShape&);             \
-  template void implicit_conv_backward_weight<T>(T*, T*, const T*, const T*, const ConvShape&);        \
-  template void plane_sums<T>(T*, const T*, int64_t, int64_t);
+  template void implicit_conv_backward_weight<T>(T*, const T*, const T*, const ConvShape&);
 LAMINA_INSTANTIATE(float)
 LAMINA_INSTANTIATE(double)
 #undef LAMINA_INSTANTIATE

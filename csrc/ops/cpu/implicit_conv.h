@@ -18,13 +18,6 @@ ConvShape input_gradient_shape(const ConvShape& s);
 // out (+ bias[o] where bias is not null) and dinp written, dweight accumulated.
 template <typename T> void implicit_conv_forward(T* out, const T* inp, const T* weight, const T* bias, const ConvShape& s);
 template <typename T> void implicit_conv_backward_input(T* dinp, const T* dout, const T* weight, const ConvShape& s);
-// dout_sums (N, OC), where not null, is written with the sum of each plane of dout (plane_sums),
-// taken as the pass over each image reads it.
-template <typename T>
-void implicit_conv_backward_weight(T* dweight, T* dout_sums, const T* dout, const T* inp, const ConvShape& s);
-
-// sums[q] = sum_l x[q L + l], q < planes: each plane summed in T over vector lanes (a plane holds at
-// most a few thousand values); the bias gradient adds the planes' sums in double.
-template <typename T> void plane_sums(T* sums, const T* x, int64_t planes, int64_t L);
+template <typename T> void implicit_conv_backward_weight(T* dweight, const T* dout, const T* inp, const ConvShape& s);
 
 }  // namespace lamina::cpu
