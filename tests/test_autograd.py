@@ -66,6 +66,110 @@ def test_first_grad_does_not_alias_the_output_gradient():
     np.testing.assert_allclose(g.numpy(), [1.0, 1.0])
 
 
+def test_leaves_added_together_get_grads_that_do_not_alias():
+    # add's backward hands one gradient tensor to both inputs; each leaf must own its .grad
+    a = lm.tensor([1.0, 2.0], requires_grad=True)
+    b = lm.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    (a * 2.0).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
+
+
+# ------------------------------------------- backward nodes that write into the gradient they get
+# A node may write its input's gradient over the gradient it received when nothing else can see
+# that tensor (can_reuse_grad). Each case below hands it a gradient that something else does see.
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_backward_in_place_keeps_the_retained_grad_of_its_output(dtype):
+    def fn(m, x, w):
+        y = (x * 2.0).relu()
+        y.retain_grad()
+        ((y * w).sum()).backward()
+        return y.grad, x.grad
+
+    a, w = randn(2, 3, 5, dtype=dtype), randn(2, 3, 5, dtype=dtype)
+    torch = torch_or_skip()
+    lm_res = fn(lm, lm.tensor(a, requires_grad=True), lm.tensor(w))
+    th_res = fn(torch, torch.tensor(a, requires_grad=True), torch.tensor(w))
+    for lo, to in zip(lm_res, th_res):
+        np.testing.assert_allclose(lo.numpy(), to.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_backward_in_place_with_a_retained_grad_on_its_input(dtype):
+    torch = torch_or_skip()
+    a, w = randn(4, 6, dtype=dtype), randn(4, 6, dtype=dtype)
+    res = []
+    for m in (lm, torch):
+        x = m.tensor(a, requires_grad=True)
+        h = x * 3.0
+        h.retain_grad()
+        (h.relu().sigmoid() * m.tensor(w)).sum().backward()
+        res.append((h.grad.numpy(), x.grad.numpy()))
+    for lo, to in zip(*res):
+        np.testing.assert_allclose(lo, to, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("expr", [
+    lambda m, x, y: x.relu() + (-x).relu(),          # one gradient tensor reaches two ReLU nodes
+    lambda m, x, y: x.relu() + y,                    # ... a ReLU node and a leaf's accumulator
+    lambda m, x, y: y + x.relu(),                    # the same, visited in the other order
+    lambda m, x, y: x.relu() - y.tanh(),             # ... and a node whose gradient is -g
+    lambda m, x, y: (x * 2.0).relu() * (x * 2.0).relu(),
+    lambda m, x, y: (x * 2.0).relu().exp() + (x * 2.0).relu(),  # x used twice
+    lambda m, x, y: (x.relu() + y).sigmoid(),
+    lambda m, x, y: x.relu() + y.reshape(12).relu().reshape(3, 4),  # a view of a gradient in flight
+    lambda m, x, y: y.reshape(12).relu().reshape(3, 4) + x.relu(),
+])
+def test_unary_backward_in_place_with_a_gradient_seen_by_others_matches_torch(dtype, expr):
+    check_against_torch(expr, [randn(3, 4, dtype=dtype), randn(3, 4, dtype=dtype)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("expr", [
+    lambda m, x: x.relu().reshape(4, 3),             # gradient arrives as a view of another tensor
+    lambda m, x: x.relu().t(),                       # ... a transposed (non-contiguous) view
+    lambda m, x: x.relu()[1:],                       # ... part of a zero-filled buffer
+    lambda m, x: x.relu().sum(1),                    # ... an expanded (stride 0) tensor
+    lambda m, x: x.relu().sum(),
+    lambda m, x: x.relu().unsqueeze(0).expand(2, 3, 4),
+])
+def test_unary_backward_in_place_with_view_gradients_matches_torch(dtype, expr):
+    check_against_torch(expr, [randn(3, 4, dtype=dtype)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_unary_backward_leaves_the_callers_gradient_and_its_views_unchanged(dtype):
+    x = lm.tensor(randn(2, 6, dtype=dtype), requires_grad=True)
+    base = lm.tensor(randn(12, dtype=dtype))
+    g = base.reshape(2, 6)  # a view: the caller still holds its storage through base
+    before = base.numpy().copy()
+    x.relu().tanh().relu().backward(g)
+    np.testing.assert_array_equal(base.numpy(), before)
+    x.relu().backward(g)  # the root's own node gets the caller's gradient
+    np.testing.assert_array_equal(base.numpy(), before)
+
+
+def test_unary_backward_in_place_twice_through_a_retained_graph():
+    x = lm.tensor(randn(5), requires_grad=True)
+    y = (x * 2.0).relu().exp()
+    loss = (y * 3.0).sum()
+    loss.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    loss.backward()  # the saved outputs were not overwritten by the first pass
+    np.testing.assert_allclose(x.grad.numpy(), 2 * first, rtol=1e-6)
+
+
+def test_unary_backward_in_place_with_create_graph_is_rejected():
+    x = lm.tensor([1.0, -1.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        x.relu().sum().backward(create_graph=True)
+
+
 # ---------------------------------------------------------------- retain_graph
 def test_second_backward_without_retain_graph_raises():
     x = lm.tensor([1.0, 2.0], requires_grad=True)

@@ -216,6 +216,70 @@ def test_implicit_gemm_on_two_threads_matches_one_thread():
         np.testing.assert_array_equal(one, two)
 
 
+# The bias gradient is summed per im2col chunk before the chunk's GEMMs, else by a pass of its own;
+# each path, with every set of needed gradients, in float32 and float64 (the planes' sums are added
+# in double in image order on every path, so the fused and separate sums agree exactly).
+BIAS_PATHS = [
+    (4, 16, 32, 14, 14, {}),                    # implicit GEMM gradients (MNIST conv 2)
+    (3, 1, 16, 28, 28, {}),                     # im2col weight gradient, one image per chunk (MNIST conv 1)
+    (19, 3, 4, 8, 8, {}),                       # im2col, chunks of 8 images
+    (2, 40, 40, 9, 11, dict(winograd=True)),    # Winograd
+    (3, 6, 6, 7, 5, dict(groups=6)),            # depthwise
+    (2, 6, 8, 7, 5, dict(groups=2, stride=2)),  # grouped, strided im2col
+    (2, 6, 8, 7, 5, dict(padding=0, kernel=1)),  # pointwise
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, c, oc, h, w, kwargs", BIAS_PATHS)
+def test_conv2d_bias_gradient_matches_torch_on_every_path(n, c, oc, h, w, kwargs, dtype):
+    kwargs = dict(kwargs)
+    k = kwargs.pop("kernel", 3)
+    # Winograd's float32 weight gradient has its own check (check_winograd_weight_gradient)
+    weight_vs_torch = not (kwargs.pop("winograd", False) and dtype == np.float32)
+    kwargs.setdefault("padding", 1)
+    r = np.random.default_rng(n * c + oc)
+    scale = 1 / math.sqrt(c // kwargs.get("groups", 1) * k * k)
+    x = randn(r, n, c, h, w, dtype=dtype)
+    wt = (randn(r, oc, c // kwargs.get("groups", 1), k, k, dtype=dtype) * scale).astype(dtype)
+    b = randn(r, oc, dtype=dtype)
+    atol, rtol = (ATOL, RTOL) if dtype == np.float32 else (1e-10, 1e-10)
+    conv = lambda m, *t: F(m).conv2d(*t, **kwargs)
+    check_against_torch(lambda m, bias: conv(m, m.tensor(x), m.tensor(wt), bias), [b], atol=atol, rtol=rtol)
+    check_against_torch(lambda m, t, bias: conv(m, t, m.tensor(wt), bias), [x, b], atol=atol, rtol=rtol)
+    if weight_vs_torch:
+        check_against_torch(lambda m, weight, bias: conv(m, m.tensor(x), weight, bias), [wt, b], atol=atol, rtol=rtol)
+        check_against_torch(conv, [x, wt, b], atol=atol, rtol=rtol)
+    # bias alone (a pass of its own) and with the other gradients (fused where a pass reads dout)
+    g = lm.tensor(randn(r, *conv(lm, lm.tensor(x), lm.tensor(wt), lm.tensor(b)).shape, dtype=dtype))
+    grads = []
+    for needs in ((False, False), (True, False), (False, True), (True, True)):
+        t, weight = lm.tensor(x, requires_grad=needs[0]), lm.tensor(wt, requires_grad=needs[1])
+        bias = lm.tensor(b, requires_grad=True)
+        conv(lm, t, weight, bias).backward(g)
+        grads.append(bias.grad.numpy())
+    for other in grads[1:]:
+        np.testing.assert_array_equal(other, grads[0])
+
+
+@pytest.mark.parametrize("n, c, oc, h, w", [(9, 16, 20, 14, 14), (9, 1, 16, 28, 28)])
+def test_conv2d_bias_gradient_on_two_threads_matches_one_thread(n, c, oc, h, w):
+    r = np.random.default_rng(5)
+    x, wt, b, g = randn(r, n, c, h, w), randn(r, oc, c, 3, 3), randn(r, oc), randn(r, n, oc, h, w)
+    results = []
+    before = lm.get_num_threads()
+    try:
+        for threads in (1, 2):
+            lm.set_num_threads(threads)
+            weight, bias = lm.tensor(wt, requires_grad=True), lm.tensor(b, requires_grad=True)
+            lm.nn.functional.conv2d(lm.tensor(x), weight, bias, padding=1).backward(lm.tensor(g))
+            results.append((weight.grad.numpy(), bias.grad.numpy()))
+    finally:
+        lm.set_num_threads(before)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+
+
 def check_winograd_weight_gradient(fn, x, wt):
     """The Winograd weight gradient sums transformed tiles whose entries are up to ~100x the
     inputs, which then cancel in G^T dU G: its float32 error is 1-3x PyTorch's own (measured against

@@ -42,11 +42,16 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   if (g.shape() != leaf->shape) g = sum_to(g, leaf->shape);
   if (!leaf->grad) {
     // Own the gradient: a tensor shared with another input's gradient must not alias it.
-    leaf->grad = g.storage().use_count() > 1 || !g.is_contiguous() ? clone(g).impl_ptr() : g.impl_ptr();
+    leaf->grad = can_reuse_grad(g, g.dtype()) ? g.impl_ptr() : clone(g).impl_ptr();
   } else {
     binary_(BinaryOp::Add, Tensor(leaf->grad), g);  // in place, as PyTorch: x.grad keeps its identity
   }
   return {};
+}
+
+bool can_reuse_grad(const Tensor& grad, Dtype dtype) {
+  return grad.defined() && grad.impl_ptr().use_count() == 1 && grad.storage().use_count() == 1 &&
+         grad.dtype() == dtype && grad.is_contiguous();
 }
 
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {

@@ -78,6 +78,14 @@ class AccumulateGrad : public Node {
   std::mutex mutex_;
 };
 
+// Whether a backward node may write into `grad`, one of the gradients its apply() received (call it
+// on grads[i] itself, before copying the handle): a contiguous tensor of `dtype` that nothing
+// else can see. Its TensorImpl and its Storage are each held once, which rules out the gradient
+// the caller of backward() passed (detach shares its storage), one tensor that a node returned for
+// two inputs, a leaf's .grad (AccumulateGrad adopts gradients), saved tensors and the tensors
+// that a view shares memory with. A retained .grad is a copy, and gradients are never expanded
+// views here (not contiguous).
+bool can_reuse_grad(const Tensor& grad, Dtype dtype);
 // True when grad mode is on and any of the tensors requires grad.
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 // The edge through which a gradient for t flows (its grad_fn, its accumulator, or none).

@@ -84,15 +84,13 @@ struct ConvolutionBackward : Node {
       T* dw = out[1].defined() ? out[1].template data<T>() : nullptr;
       const T* xp = x.defined() ? x.template data<T>() : nullptr;  // saved only where needed
       const T* wp = w.defined() ? w.template data<T>() : nullptr;
+      T* db = out[2].defined() ? out[2].template data<T>() : nullptr;
       if (!transposed) {
-        cpu::conv2d_backward<T>(dx, dw, g.data<T>(), xp, wp, s);
+        cpu::conv2d_backward<T>(dx, dw, db, g.data<T>(), xp, wp, s);
       } else {  // x is the column side Y, g the image side X
         if (dx) cpu::conv2d_forward<T>(dx, g.data<T>(), wp, nullptr, s);
-        if (dw) cpu::conv2d_backward<T>(nullptr, dw, xp, g.data<T>(), wp, s);
-      }
-      if (out[2].defined()) {
-        if (transposed) cpu::conv_bias_backward<T>(out[2].data<T>(), g.data<T>(), s.N, s.C, s.H * s.W);
-        else cpu::conv_bias_backward<T>(out[2].data<T>(), g.data<T>(), s.N, s.OC, s.OH * s.OW);
+        if (dw) cpu::conv2d_backward<T>(nullptr, dw, nullptr, xp, g.data<T>(), wp, s);
+        if (db) cpu::conv_bias_backward<T>(db, g.data<T>(), s.N, s.C, s.H * s.W);
       }
     });
     out.resize(next_edges.size());
@@ -183,7 +181,7 @@ Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias
     if (!a.transposed) {
       cpu::conv2d_forward<T>(out.data<T>(), x.data<T>(), w.data<T>(), bp, s);
     } else {
-      cpu::conv2d_backward<T>(out.data<T>(), nullptr, x.data<T>(), nullptr, w.data<T>(), s);
+      cpu::conv2d_backward<T>(out.data<T>(), nullptr, nullptr, x.data<T>(), nullptr, w.data<T>(), s);
       if (bp) cpu::conv_bias_forward<T>(out.data<T>(), bp, N, s.C, s.H * s.W);
     }
   });

@@ -28,9 +28,11 @@ template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight,
 // dinp (N, C, H, W), written: the adjoint of conv2d_forward in inp, sum over the (o, kh, kw)
 // that read each input position of dout * weight. dweight (OC, C/groups, KH, KW), accumulated:
 // dweight[o, c, kh, kw] += sum_{n, i, j} dout[n, o, i, j] inp[n, ., ., .] (the position above).
-// Either output may be null (not needed); inp is read only for dweight, weight only for dinp.
+// dbias (OC), accumulated: dbias[o] += sum_{n, i, j} dout[n, o, i, j] (as conv_bias_backward;
+// im2col sums each chunk of dout before its GEMMs read it).
+// Any output may be null (not needed); inp is read only for dweight, weight only for dinp.
 template <typename T>
-void conv2d_backward(T* dinp, T* dweight, const T* dout, const T* inp, const T* weight, const ConvShape& s);
+void conv2d_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight, const ConvShape& s);
 // out (N, OC, L) += bias[o];  dbias[o] += sum_{n, l} dout[n, o, l] (accumulated).
 template <typename T> void conv_bias_forward(T* out, const T* bias, int64_t N, int64_t OC, int64_t L);
 template <typename T> void conv_bias_backward(T* dbias, const T* dout, int64_t N, int64_t OC, int64_t L);
