@@ -116,6 +116,7 @@ template <typename T> inline void store_pairs(T* p, int64_t n, const simd::Vec<T
 
 }  // namespace
 
+// Rows of codes padded to 16 bytes: every block stores a whole vector of codes (at most 16 lanes).
 int64_t max_pool2x2_code_stride(int64_t OW) { return (OW + 15) / 16 * 16; }
 
 bool is_max_pool2x2(const PoolAxis& ah, const PoolAxis& aw) {
