@@ -3,6 +3,7 @@ function in Lamina and PyTorch that compares the forward result and every input 
 
     gradcheck(lambda x, y: (x * y).sum(), [x64, y64])
     check_against_torch(lambda m, a, b: m.matmul(a, b), [a_np, b_np])
+    assert_same_on_one_and_two_threads(run)   # run() returns arrays; bit-identical at 1 and 2 threads
 
 PyTorch is a test-only dependency: `torch_or_skip()` skips a test, with the reason, where it is
 absent.
@@ -98,3 +99,18 @@ def check_against_torch(fn, inputs, atol=1e-5, rtol=1e-4, grad=True, seed=0):
             tg = tt.grad.numpy() if tt.grad is not None else np.zeros(tt.shape, dtype=arrays[i].dtype)
             np.testing.assert_allclose(lg, tg, atol=atol, rtol=rtol, err_msg=f"gradient of input {i} differs from torch")
     return lm_out
+
+
+def assert_same_on_one_and_two_threads(run):
+    """Calls run() (returning a tuple of arrays) at 1 and at 2 threads, then restores the thread
+    count, and asserts that both calls gave bit-identical arrays."""
+    before = lm.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            lm.set_num_threads(threads)
+            results.append(run())
+    finally:
+        lm.set_num_threads(before)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)

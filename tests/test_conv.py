@@ -15,7 +15,7 @@ import pytest
 import lamina as lm
 from lamina.nn import _functional_conv as LF
 from lamina.nn import conv as C
-from helpers import check_against_torch, gradcheck, torch_or_skip
+from helpers import assert_same_on_one_and_two_threads, check_against_torch, gradcheck, torch_or_skip
 
 ATOL, RTOL = 5e-5, 1e-4
 SWEEP = 200
@@ -145,19 +145,13 @@ def test_winograd_blocks_on_separate_threads_match_one_thread_and_torch():
     r = np.random.default_rng(7)
     x, wt = randn(r, 12, 40, 30, 30), randn(r, 40, 40, 3, 3) * np.float32(0.08)
     g = randn(r, 12, 40, 30, 30)
-    results = []
-    before = lm.get_num_threads()
-    try:
-        for threads in (1, 2):
-            lm.set_num_threads(threads)
-            t = lm.tensor(x, requires_grad=True)
-            out = lm.nn.functional.conv2d(t, lm.tensor(wt), None, padding=1)
-            out.backward(lm.tensor(g))
-            results.append((out.detach().numpy(), t.grad.numpy()))
-    finally:
-        lm.set_num_threads(before)
-    for one, two in zip(*results):
-        np.testing.assert_array_equal(one, two)
+
+    def run():
+        t = lm.tensor(x, requires_grad=True)
+        out = lm.nn.functional.conv2d(t, lm.tensor(wt), None, padding=1)
+        out.backward(lm.tensor(g))
+        return out.detach().numpy(), t.grad.numpy()
+    assert_same_on_one_and_two_threads(run)
     check_against_torch(lambda m, t: F(m).conv2d(t, m.tensor(wt), None, padding=1), [x], atol=ATOL, rtol=RTOL)
 
 
@@ -201,19 +195,13 @@ def test_implicit_gemm_on_two_threads_matches_one_thread():
     # images summed in order: the same arithmetic at any thread count
     r = np.random.default_rng(3)
     x, wt, g = randn(r, 9, 16, 14, 14), randn(r, 20, 16, 3, 3), randn(r, 9, 20, 14, 14)
-    results = []
-    before = lm.get_num_threads()
-    try:
-        for threads in (1, 2):
-            lm.set_num_threads(threads)
-            t, weight = lm.tensor(x, requires_grad=True), lm.tensor(wt, requires_grad=True)
-            out = lm.nn.functional.conv2d(t, weight, None, padding=1)
-            out.backward(lm.tensor(g))
-            results.append((out.detach().numpy(), t.grad.numpy(), weight.grad.numpy()))
-    finally:
-        lm.set_num_threads(before)
-    for one, two in zip(*results):
-        np.testing.assert_array_equal(one, two)
+
+    def run():
+        t, weight = lm.tensor(x, requires_grad=True), lm.tensor(wt, requires_grad=True)
+        out = lm.nn.functional.conv2d(t, weight, None, padding=1)
+        out.backward(lm.tensor(g))
+        return out.detach().numpy(), t.grad.numpy(), weight.grad.numpy()
+    assert_same_on_one_and_two_threads(run)
 
 
 # The bias gradient is summed per im2col chunk before the chunk's GEMMs, else by a pass of its own;
@@ -266,18 +254,12 @@ def test_conv2d_bias_gradient_matches_torch_on_every_path(n, c, oc, h, w, kwargs
 def test_conv2d_bias_gradient_on_two_threads_matches_one_thread(n, c, oc, h, w):
     r = np.random.default_rng(5)
     x, wt, b, g = randn(r, n, c, h, w), randn(r, oc, c, 3, 3), randn(r, oc), randn(r, n, oc, h, w)
-    results = []
-    before = lm.get_num_threads()
-    try:
-        for threads in (1, 2):
-            lm.set_num_threads(threads)
-            weight, bias = lm.tensor(wt, requires_grad=True), lm.tensor(b, requires_grad=True)
-            lm.nn.functional.conv2d(lm.tensor(x), weight, bias, padding=1).backward(lm.tensor(g))
-            results.append((weight.grad.numpy(), bias.grad.numpy()))
-    finally:
-        lm.set_num_threads(before)
-    for one, two in zip(*results):
-        np.testing.assert_array_equal(one, two)
+
+    def run():
+        weight, bias = lm.tensor(wt, requires_grad=True), lm.tensor(b, requires_grad=True)
+        lm.nn.functional.conv2d(lm.tensor(x), weight, bias, padding=1).backward(lm.tensor(g))
+        return weight.grad.numpy(), bias.grad.numpy()
+    assert_same_on_one_and_two_threads(run)
 
 
 def check_winograd_weight_gradient(fn, x, wt):

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "core/allocator.h"
 #include "ops/cpu/conv_kernels.h"
@@ -131,14 +132,16 @@ struct MaxPoolBackward : Node {
   }
 };
 
-// The 2x2 kernels' backward: the window codes are private to the node (no tensor saved).
-struct MaxPool2x2Backward : Node {
+// The backward of an op that maps each (H, W) plane through a plan (a pair of per-axis plans for
+// average pooling, gather2d and lerp2d; the window codes of the 2x2 max-pool kernels, private to
+// the node): dx (P, H, W) = Kernel's backward of g, written.
+template <typename Plan, typename Kernel> struct PlaneBackward : Node {
   const char* node_name;
   Shape input_shape;
   int64_t P, H, W;
-  Scratch<uint8_t> code;
-  MaxPool2x2Backward(const char* n, Shape s, int64_t p, int64_t h, int64_t w, Scratch<uint8_t> c)
-      : node_name(n), input_shape(std::move(s)), P(p), H(h), W(w), code(std::move(c)) {}
+  Plan plan;
+  PlaneBackward(const char* n, Shape s, int64_t p, int64_t h, int64_t w, Plan pl)
+      : node_name(n), input_shape(std::move(s)), P(p), H(h), W(w), plan(std::move(pl)) {}
   const char* name() const override { return node_name; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     if (!grads[0].defined()) return {Tensor()};
@@ -146,55 +149,41 @@ struct MaxPool2x2Backward : Node {
     Tensor dx = Tensor::empty(input_shape, g.dtype());
     dispatch_float(g.dtype(), name(), [&](auto tag) {
       using T = typename decltype(tag)::type;
-      cpu::max_pool2x2_backward<T>(dx.data<T>(), g.data<T>(), code.get(), P, H, W);
+      Kernel{}(dx.data<T>(), g.data<T>(), P, H, W, plan);
     });
     return {dx};
   }
 };
 
-// The backward of an op that maps each (H, W) plane through one plan per axis (average pooling,
-// gather2d, lerp2d): dx (P, H, W) = Kernel's backward of g, written.
-template <typename Axis, typename Kernel> struct PlaneBackward : Node {
-  const char* node_name;
-  Shape input_shape;
-  int64_t P, H, W;
-  Axis ah, aw;
-  PlaneBackward(const char* n, Shape s, int64_t p, int64_t h, int64_t w, Axis a, Axis b)
-      : node_name(n), input_shape(std::move(s)), P(p), H(h), W(w), ah(std::move(a)), aw(std::move(b)) {}
-  const char* name() const override { return node_name; }
-  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
-    if (!grads[0].defined()) return {Tensor()};
-    Tensor g = contiguous(grads[0]);
-    Tensor dx = Tensor::empty(input_shape, g.dtype());
-    dispatch_float(g.dtype(), name(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      Kernel{}(dx.data<T>(), g.data<T>(), P, H, W, ah, aw);
-    });
-    return {dx};
-  }
-};
-
+template <typename A> using AxisPair = std::pair<A, A>;
 struct AvgPoolKernel {
   template <typename T, typename A>
-  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const A& ah, const A& aw) const {
-    cpu::avg_pool2d_backward<T>(dx, g, P, H, W, ah, aw);
+  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const AxisPair<A>& a) const {
+    cpu::avg_pool2d_backward<T>(dx, g, P, H, W, a.first, a.second);
   }
 };
 struct GatherKernel {
   template <typename T, typename A>
-  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const A& ah, const A& aw) const {
-    cpu::gather2d_backward<T>(dx, g, P, H, W, ah, aw);
+  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const AxisPair<A>& a) const {
+    cpu::gather2d_backward<T>(dx, g, P, H, W, a.first, a.second);
   }
 };
 struct LerpKernel {
   template <typename T, typename A>
-  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const A& ah, const A& aw) const {
-    cpu::lerp2d_backward<T>(dx, g, P, H, W, ah, aw);
+  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const AxisPair<A>& a) const {
+    cpu::lerp2d_backward<T>(dx, g, P, H, W, a.first, a.second);
   }
 };
-using AvgPoolBackward = PlaneBackward<cpu::PoolAxis, AvgPoolKernel>;
-using GatherBackward = PlaneBackward<std::vector<int64_t>, GatherKernel>;
-using LerpBackward = PlaneBackward<cpu::LerpAxis, LerpKernel>;
+struct MaxPool2x2Kernel {
+  template <typename T>
+  void operator()(T* dx, const T* g, int64_t P, int64_t H, int64_t W, const Scratch<uint8_t>& code) const {
+    cpu::max_pool2x2_backward<T>(dx, g, code.get(), P, H, W);
+  }
+};
+using AvgPoolBackward = PlaneBackward<AxisPair<cpu::PoolAxis>, AvgPoolKernel>;
+using GatherBackward = PlaneBackward<AxisPair<std::vector<int64_t>>, GatherKernel>;
+using LerpBackward = PlaneBackward<AxisPair<cpu::LerpAxis>, LerpKernel>;
+using MaxPool2x2Backward = PlaneBackward<Scratch<uint8_t>, MaxPool2x2Kernel>;
 
 // Max pooling by the 2x2 kernels (of relu(input) with relu): the values, the indices if asked, and
 // a node holding the window codes.
@@ -248,8 +237,8 @@ Tensor avg_pool_impl(const char* op, const char* node_name, const Tensor& input,
     cpu::avg_pool2d_forward<T>(out.data<T>(), x.data<T>(), p.P, p.H, p.W, ah, aw);
   });
   if (any_requires_grad({&input}))
-    set_history(out, make_node<AvgPoolBackward>({&input}, node_name, input.shape(), p.P, p.H, p.W, std::move(ah),
-                                                std::move(aw)));
+    set_history(out, make_node<AvgPoolBackward>({&input}, node_name, input.shape(), p.P, p.H, p.W,
+                                                std::pair{std::move(ah), std::move(aw)}));
   return out;
 }
 
@@ -329,8 +318,8 @@ Tensor gather2d(const char* op, const char* node_name, const Tensor& input, cons
     cpu::gather2d_forward<T>(out.data<T>(), x.data<T>(), P, H, W, hmap, wmap, T(fill));
   });
   if (any_requires_grad({&input}))
-    set_history(out, make_node<GatherBackward>({&input}, node_name, input.shape(), P, H, W, std::move(hmap),
-                                               std::move(wmap)));
+    set_history(out, make_node<GatherBackward>({&input}, node_name, input.shape(), P, H, W,
+                                               std::pair{std::move(hmap), std::move(wmap)}));
   return out;
 }
 
@@ -489,7 +478,7 @@ Tensor interpolate(const Tensor& input, const std::vector<int64_t>& size, const 
   });
   if (any_requires_grad({&input}))
     set_history(result, make_node<LerpBackward>({&input}, S == 2 ? "UpsampleBilinear2DBackward0" : "UpsampleLinear1DBackward0",
-                                                input.shape(), p.P, p.H, p.W, std::move(ah), std::move(aw)));
+                                                input.shape(), p.P, p.H, p.W, std::pair{std::move(ah), std::move(aw)}));
   return result;
 }
 
