@@ -37,6 +37,25 @@ def test_sigmoid_float32_within_three_ulp():
     assert err <= 3.0 and mismatches == 0
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_at_extreme_inputs_is_finite_and_correctly_rounded(dtype):
+    """sigmoid and its gradient at +-88..+-110, +-inf, NaN and zeros: no NaN from inf/inf where exp(-x)
+    overflows, 0 and 1 at the infinities, and within 3 ulp of float64 down into the subnormals (where
+    torch's float32 sigmoid returns 0)."""
+    x = np.array([np.inf, -np.inf, 0.0, -0.0, 17, -17, 87, -87, 88, -88, 89, -89, 100, -100, 104, -104, 110,
+                  -110, 1e-30, -1e-30], dtype)
+    xt = lm.tensor(x, requires_grad=True)
+    y = lm.sigmoid(xt)
+    y.sum().backward()
+    got, grad = y.detach().numpy(), xt.grad.numpy()
+    assert np.all(np.isfinite(got)) and np.all(np.isfinite(grad))
+    assert got[0] == 1 and got[1] == 0 and grad[0] == 0 and grad[1] == 0
+    ref = 1 / (1 + np.exp(-x.astype(np.float64)))  # float64 exact enough for float32; for float64, libm's own
+    spacing = np.spacing(np.abs(ref.astype(dtype))).astype(np.float64)
+    assert np.all(np.abs(got - ref) <= 3 * spacing), np.abs(got - ref) / spacing
+    assert np.isnan(lm.sigmoid(lm.tensor(np.array([np.nan], dtype))).numpy()[0])
+
+
 def test_exp_and_tanh_special_values_match_numpy():
     x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 89.0, -103.9, -104.5, 1e-30], np.float32)
     with np.errstate(over="ignore"):

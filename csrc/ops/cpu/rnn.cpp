@@ -35,12 +35,6 @@ std::vector<int64_t> step_offsets(const RnnSizes& s) {
   return offsets;
 }
 
-// out[r, 0:cols] = a (+ b) for each of the rows, ld apart (the biases a GEMM then adds to, with beta = 1).
-template <typename T> void fill_rows(T* out, int64_t ld, const T* a, const T* b, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) out[r * ld + c] = b ? a[c] + b[c] : a[c];
-}
-
 // The k-th step in processing order.
 int64_t step_at(const RnnSizes& s, int64_t k) { return s.reverse ? s.steps() - 1 - k : k; }
 
@@ -72,19 +66,20 @@ template <typename T> void add_column_sums(double* sums, const T* inp, int64_t r
 
 // --- one row of one step, units j in [0, H): the fused gate kernels (vectorised over j) ---
 
-// a[k] = act(a[k]) for k in [0, n): one activation per loop, so that the loop vectorises with no
-// select between two functions.
-template <typename T, typename Act> void activate(T* __restrict a, int64_t n, Act act) {
+// a[k] = act(a[k] + bias[k]) for k in [0, n): one activation per loop, so that the loop vectorises
+// with no select between two functions.
+template <typename T, typename Act> void activate(T* __restrict a, const T* __restrict bias, int64_t n, Act act) {
 #pragma omp simd
-  for (int64_t k = 0; k < n; ++k) a[k] = act.fwd(a[k]);
+  for (int64_t k = 0; k < n; ++k) a[k] = act.fwd(a[k] + bias[k]);
 }
 
-// LSTM: a (5H) in: the row's pre-activations (blocks i, f, g, o), out: its saved values (i, f, g,
-// o, tanh c'); c (H) in: c_prev, out: c'; m (H): o tanh(c').
-template <typename T> void lstm_row_forward(T* __restrict a, T* __restrict c, T* __restrict m, int64_t H) {
-  activate(a, 2 * H, math::Sigmoid{});  // i, f
-  activate(a + 2 * H, H, math::Tanh{});  // g
-  activate(a + 3 * H, H, math::Sigmoid{});  // o
+// LSTM: a (5H) in: the row's pre-activations less the biases (blocks i, f, g, o), out: its saved
+// values (i, f, g, o, tanh c'); bias (4H): b_ih + b_hh; c (H) in: c_prev, out: c'; m (H): o tanh(c').
+template <typename T>
+void lstm_row_forward(T* __restrict a, const T* __restrict bias, T* __restrict c, T* __restrict m, int64_t H) {
+  activate(a, bias, 2 * H, math::Sigmoid{});  // i, f
+  activate(a + 2 * H, bias + 2 * H, H, math::Tanh{});  // g
+  activate(a + 3 * H, bias + 3 * H, H, math::Sigmoid{});  // o
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     const math::LstmGates<T> g{a[j], a[H + j], a[2 * H + j], a[3 * H + j]};
@@ -92,22 +87,24 @@ template <typename T> void lstm_row_forward(T* __restrict a, T* __restrict c, T*
   }
 }
 
-// GRU: xp = gi (with b_ih), hp = gh (with b_hh); h (H) = h'.
+// GRU: gi = xp + b_ih, gh = hp + b_hh (xp = x W_ih^T, hp = h W_hh^T); h (H) = h'.
 template <typename T>
 void gru_row_forward(T* __restrict saved, T* __restrict h, const T* __restrict xp, const T* __restrict hp,
-                     const T* __restrict h_prev, int64_t H) {
+                     const T* __restrict b_ih, const T* __restrict b_hh, const T* __restrict h_prev, int64_t H) {
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     math::GruGates<T> g;
-    math::gru_cell_forward(xp[j], xp[H + j], xp[2 * H + j], hp[j], hp[H + j], hp[2 * H + j], h_prev[j], g, h[j]);
+    math::gru_cell_forward(xp[j] + b_ih[j], xp[H + j] + b_ih[H + j], xp[2 * H + j] + b_ih[2 * H + j],
+                           hp[j] + b_hh[j], hp[H + j] + b_hh[H + j], hp[2 * H + j] + b_hh[2 * H + j], h_prev[j], g,
+                           h[j]);
     saved[j] = g.r, saved[H + j] = g.z, saved[2 * H + j] = g.n, saved[3 * H + j] = g.hn;
   }
 }
 
-// Elman RNN: a (H) in: the pre-activations, out: h' (saved).
-template <typename T> void rnn_row_forward(T* __restrict a, int64_t H, bool relu) {
+// Elman RNN: a (H) in: the pre-activations less the biases, out: h' (saved); bias (H): b_ih + b_hh.
+template <typename T> void rnn_row_forward(T* __restrict a, const T* __restrict bias, int64_t H, bool relu) {
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) a[j] = math::rnn_cell_forward(a[j], relu);
+  for (int64_t j = 0; j < H; ++j) a[j] = math::rnn_cell_forward(a[j] + bias[j], relu);
 }
 
 // LSTM: da (4H) written; dc (H) in: dc', out: dc_prev; dm (H): the gradient of m.
@@ -144,20 +141,27 @@ void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __re
 
 }  // namespace
 
-// Step t, row b, unit j: the pre-activation of gate block g is xproj[g H + j] + hproj[g H + j],
-// xproj = x_t W_ih^T (one GEMM per chunk of steps) and hproj = h_prev W_hh^T, the biases folded into
-// xproj (b_ih + b_hh). LSTM and RNN build it in place in the first G*H values of the rows of
-// `gates`: the chunk's xproj there, then each step's GEMM adds hproj (beta 1), then the gate kernel
-// activates the row in place. The GRU keeps the two apart, n = tanh(gi_n + r gh_n) needing
-// gh_n = (h W_hh^T + b_hh)_n alone: xproj (with b_ih) and hproj (with b_hh) are scratch buffers
-// there. With s.zero_h0 the first step's hproj is the bias alone (h_prev = 0), its GEMM skipped.
+// Step t, row b, unit j: the pre-activation of gate block g is xproj[g H + j] + hproj[g H + j] + the
+// biases, xproj = x_t W_ih^T (one GEMM per chunk of steps) and hproj = h_prev W_hh^T. LSTM and RNN
+// build xproj + hproj in place in the first G*H values of the rows of `gates`: the chunk's xproj
+// there, then each step's GEMM adds hproj (beta 1), then the gate kernel adds b_ih + b_hh as it
+// activates the row in place (the biases are never written into the rows). The GRU keeps the two
+// apart, n = tanh(gi_n + r gh_n) needing gh_n = (h W_hh^T + b_hh)_n alone: xproj and hproj are
+// scratch buffers there, and its gate kernel adds b_ih to one and b_hh to the other. With
+// s.zero_h0 the first step's hproj is zero (h_prev = 0), its GEMM skipped.
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s) {
   const int64_t I = s.I, H = s.H, P = s.P, GH = s.gates() * H, SH = s.saved_gates() * H;
   const bool relu = s.mode == RnnMode::RnnRelu, projected = s.projected(), gru = s.mode == RnnMode::Gru;
-  const bool bias = w.b_ih != nullptr;
   const std::vector<int64_t> offsets = step_offsets(s);
+  // The biases the gate kernels add: b_ih + b_hh (LSTM, RNN) or b_ih and b_hh (GRU); zeros without.
+  std::vector<T> b_ih(size_t(GH), T(0)), b_hh(size_t(GH), T(0)), b_sum(size_t(GH), T(0));
+  if (w.b_ih) {
+    std::copy(w.b_ih, w.b_ih + GH, b_ih.begin());
+    std::copy(w.b_hh, w.b_hh + GH, b_hh.begin());
+    for (int64_t k = 0; k < GH; ++k) b_sum[size_t(k)] = w.b_ih[k] + w.b_hh[k];
+  }
   // GRU: xproj, the chunk's input projections, indexed by row - lo; hproj: the step's.
   Scratch<T> xproj = scratch<T>(gru ? std::max(kChunkRows, s.N) * GH : 0), hproj = scratch<T>(gru ? s.N * GH : 0);
   const PackedMatrix<T> w_ih_t = pack_b(w.w_ih, true, I, GH, I);                           // W_ih^T (I, G*H)
@@ -165,20 +169,17 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
   const PackedMatrix<T> w_hr_t = projected ? pack_b(w.w_hr, true, H, P, H) : PackedMatrix<T>{};  // W_hr^T (H, P)
 
   for (const StepChunk& chunk : step_chunks(s, offsets)) {
-    const int64_t lo = chunk.lo;  // xproj = x W_ih^T + biases, the chunk's rows
+    const int64_t lo = chunk.lo;  // xproj = x W_ih^T, the chunk's rows
     T* chunk_xproj = gru ? xproj.get() : gates + lo * SH;
-    const int64_t ld = gru ? GH : SH;
-    if (bias) fill_rows<T>(chunk_xproj, ld, w.b_ih, gru ? nullptr : w.b_hh, chunk.rows, GH);
-    gemm_packed<T>(false, chunk.rows, x + lo * I, I, w_ih_t, bias ? T(1) : T(0), chunk_xproj, ld);
+    gemm_packed<T>(false, chunk.rows, x + lo * I, I, w_ih_t, T(0), chunk_xproj, gru ? GH : SH);
     for (int64_t k = chunk.k_begin; k < chunk.k_end; ++k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
       const bool zero_h = s.zero_h0 && k == 0;  // h_prev W_hh^T = 0
       std::copy(h, h + B * P, h_prev + off * P);
       if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
-      if (gru) {  // hproj = h_prev W_hh^T + b_hh
-        if (bias) fill_rows<T>(hproj.get(), GH, w.b_hh, nullptr, B, GH);
-        else if (zero_h) std::fill(hproj.get(), hproj.get() + B * GH, T(0));
-        if (!zero_h) gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, bias ? T(1) : T(0), hproj.get(), GH);
+      if (gru) {  // hproj = h_prev W_hh^T
+        if (zero_h) std::fill(hproj.get(), hproj.get() + B * GH, T(0));
+        else gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, T(0), hproj.get(), GH);
       } else if (!zero_h) {  // gates rows += h_prev W_hh^T
         gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, T(1), gates + off * SH, SH);
       }
@@ -188,11 +189,12 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
           T* saved = gates + row * SH;
           T* h_row = h + b * P;
           if (s.mode == RnnMode::Lstm) {
-            lstm_row_forward(saved, c + b * H, projected ? m + row * H : h_row, H);
+            lstm_row_forward(saved, b_sum.data(), c + b * H, projected ? m + row * H : h_row, H);
           } else if (gru) {
-            gru_row_forward(saved, h_row, xproj.get() + (row - lo) * GH, hproj.get() + b * GH, h_prev + row * P, H);
+            gru_row_forward(saved, h_row, xproj.get() + (row - lo) * GH, hproj.get() + b * GH, b_ih.data(),
+                            b_hh.data(), h_prev + row * P, H);
           } else {
-            rnn_row_forward(saved, H, relu);
+            rnn_row_forward(saved, b_sum.data(), H, relu);
             std::copy(saved, saved + H, h_row);
           }
           if (!projected) std::copy(h_row, h_row + P, out + row * P);
