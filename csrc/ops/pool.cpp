@@ -273,14 +273,19 @@ PoolArgs pool_args(const char* op, const Planes& p, int S, const std::vector<int
   return a;
 }
 
+// Max pooling of input (of relu(input) with relu: one pass where the windows are 2x2 at stride 2).
 std::pair<Tensor, Tensor> max_pool(const char* op, int S, const Tensor& input, const std::vector<int64_t>& kernel_size,
                                    const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
-                                   const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices) {
+                                   const std::vector<int64_t>& dilation, bool ceil_mode, bool return_indices,
+                                   bool relu = false) {
   Planes p = planes_of(op, input, S);
   PoolArgs a = pool_args(op, p, S, kernel_size, stride, padding, dilation, ceil_mode, true);
-  return max_pool_impl(op, S == 2 ? "MaxPool2DWithIndicesBackward0" : "MaxPool1DWithIndicesBackward0", input, p, S,
-                       max_axis(p.H, a.out[0], a.kernel[0], a.stride[0], a.padding[0], a.dilation[0]),
-                       max_axis(p.W, a.out[1], a.kernel[1], a.stride[1], a.padding[1], a.dilation[1]), return_indices);
+  cpu::PoolAxis ah = max_axis(p.H, a.out[0], a.kernel[0], a.stride[0], a.padding[0], a.dilation[0]);
+  cpu::PoolAxis aw = max_axis(p.W, a.out[1], a.kernel[1], a.stride[1], a.padding[1], a.dilation[1]);
+  if (relu && cpu::is_max_pool2x2(ah, aw))
+    return max_pool2x2_impl(op, "ReluMaxPool2DBackward0", input, p, S, true, return_indices);
+  return max_pool_impl(op, S == 2 ? "MaxPool2DWithIndicesBackward0" : "MaxPool1DWithIndicesBackward0",
+                       relu ? lamina::relu(input) : input, p, S, ah, aw, return_indices);
 }
 
 Tensor avg_pool(const char* op, int S, const Tensor& input, const std::vector<int64_t>& kernel_size,
@@ -379,14 +384,7 @@ std::pair<Tensor, Tensor> max_pool2d(const Tensor& input, const std::vector<int6
 }
 Tensor relu_max_pool2d(const Tensor& input, const std::vector<int64_t>& kernel_size, const std::vector<int64_t>& stride,
                        const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation, bool ceil_mode) {
-  const char* op = "relu_max_pool2d";
-  Planes p = planes_of(op, input, 2);
-  PoolArgs a = pool_args(op, p, 2, kernel_size, stride, padding, dilation, ceil_mode, true);
-  cpu::PoolAxis ah = max_axis(p.H, a.out[0], a.kernel[0], a.stride[0], a.padding[0], a.dilation[0]);
-  cpu::PoolAxis aw = max_axis(p.W, a.out[1], a.kernel[1], a.stride[1], a.padding[1], a.dilation[1]);
-  if (cpu::is_max_pool2x2(ah, aw))
-    return max_pool2x2_impl(op, "ReluMaxPool2DBackward0", input, p, 2, true, false).first;
-  return max_pool_impl(op, "MaxPool2DWithIndicesBackward0", relu(input), p, 2, ah, aw, false).first;
+  return max_pool("relu_max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, false, true).first;
 }
 std::pair<Tensor, Tensor> max_pool1d(const Tensor& input, const std::vector<int64_t>& kernel_size,
                                      const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
