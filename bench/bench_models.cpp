@@ -64,9 +64,9 @@ struct Model {
   void relu() {
     layers.push_back([](const Tensor& x) { return lamina::relu(x); });
   }
-  // nn.MaxPool2d(2): 2x2 windows, stride 2.
-  void max_pool2() {
-    layers.push_back([](const Tensor& x) { return max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false, false).first; });
+  // nn.ReLU then nn.MaxPool2d(2) (2x2 windows, stride 2) as nn.Sequential runs them: one op.
+  void relu_max_pool2() {
+    layers.push_back([](const Tensor& x) { return relu_max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false); });
   }
   // nn.Flatten(): (N, *) -> (N, prod(*)).
   void flatten() {
@@ -96,7 +96,7 @@ Model mlp() {
 // LeNet-5 on 1x28x28: conv5(6, pad 2)-relu-pool-conv5(16)-relu-pool-400-120-84-10.
 Model lenet() {
   Model m;
-  m.conv2d(1, 6, 5, 2), m.relu(), m.max_pool2(), m.conv2d(6, 16, 5, 0), m.relu(), m.max_pool2(), m.flatten();
+  m.conv2d(1, 6, 5, 2), m.relu_max_pool2(), m.conv2d(6, 16, 5, 0), m.relu_max_pool2(), m.flatten();
   m.linear(400, 120), m.relu(), m.linear(120, 84), m.relu(), m.linear(84, 10);
   return m;
 }
@@ -106,7 +106,7 @@ Model cifar_cnn() {
   Model m;
   auto block = [&m](int64_t in, int64_t out) {
     m.conv2d(in, out, 3, 1), m.batch_norm2d(out), m.relu();
-    m.conv2d(out, out, 3, 1), m.batch_norm2d(out), m.relu(), m.max_pool2();
+    m.conv2d(out, out, 3, 1), m.batch_norm2d(out), m.relu_max_pool2();
   };
   block(3, 32), block(32, 64);
   m.flatten(), m.linear(64 * 8 * 8, 128), m.relu(), m.linear(128, 10);
