@@ -2,11 +2,13 @@
 generator, conversions, views (shared storage, gradients), indexing and assignment, NumPy
 interop, Python protocols (item, tolist, len, iter, bool), repr, contiguous/clone/detach.
 """
+import math
+
 import numpy as np
 import pytest
 
 import lamina as lm
-from helpers import check_against_torch
+from helpers import assert_same_on_one_and_two_threads, check_against_torch
 
 try:
     import torch
@@ -170,12 +172,47 @@ def test_rand_is_uniform_in_zero_one():
         assert abs(x.mean() - 0.5) < 0.02 and abs(x.std() - np.sqrt(1 / 12)) < 0.01
 
 
-def test_randn_has_plausible_mean_and_std():
-    lm.manual_seed(0)
-    x = lm.randn(200, 100).numpy()
-    assert x.shape == (200, 100) and x.dtype == np.float32
-    assert abs(x.mean()) < 0.03 and abs(x.std() - 1) < 0.03
+def test_randn_keeps_shape_dtype_and_requires_grad():
+    x = lm.randn(200, 100)
+    assert x.shape == (200, 100) and x.dtype == lm.float32 and not x.requires_grad
     assert lm.randn(3, dtype=lm.float64).dtype == lm.float64
+    assert lm.randn(2, 3, requires_grad=True).requires_grad
+    assert lm.randn(0).shape == (0,) and lm.randn(1).shape == (1,)
+
+
+@pytest.mark.parametrize("dtype", [lm.float32, lm.float64])
+def test_randn_moments_ks_statistic_and_tails_match_the_normal_distribution(dtype):
+    """2^20 + 1 samples (odd: the dropped sine of the last pair): mean, variance, skewness, kurtosis
+    within about 5 standard errors, the Kolmogorov-Smirnov statistic against Phi (p > 0.001), and the
+    fractions beyond 3 and 4 sigma within about 4 standard errors of 2.70e-3 and 6.33e-5."""
+    lm.manual_seed(0)
+    n = (1 << 20) + 1
+    x = lm.randn(n, dtype=dtype).numpy().astype(np.float64)
+    assert np.all(np.isfinite(x))
+    mean, var = x.mean(), x.var()
+    skew = np.mean((x - mean) ** 3) / var**1.5
+    kurtosis = np.mean((x - mean) ** 4) / var**2
+    assert abs(mean) < 5 / math.sqrt(n) and abs(var - 1) < 5 * math.sqrt(2 / n)
+    assert abs(skew) < 5 * math.sqrt(6 / n) and abs(kurtosis - 3) < 5 * math.sqrt(24 / n)
+    cdf = 0.5 * (1 + np.frompyfunc(math.erf, 1, 1)(np.sort(x) / math.sqrt(2)).astype(np.float64))
+    ks = max(np.max(np.arange(1, n + 1) / n - cdf), np.max(cdf - np.arange(n) / n))
+    assert ks * math.sqrt(n) < 1.95
+    for sigmas, p in ((3, 2.6997960632601866e-3), (4, 6.334248366623996e-5)):
+        beyond = np.count_nonzero(np.abs(x) > sigmas)
+        assert abs(beyond - n * p) < 4 * math.sqrt(n * p), (sigmas, beyond, n * p)
+
+
+@pytest.mark.parametrize("dtype", [lm.float32, lm.float64])
+def test_randn_is_reproducible_across_thread_counts_and_rng_state_round_trips(dtype):
+    def draw():
+        lm.manual_seed(7)
+        return (lm.randn(100_001, dtype=dtype).numpy(),)
+
+    assert_same_on_one_and_two_threads(draw)
+    state = lm.get_rng_state()
+    first = lm.randn(1001, dtype=dtype).numpy()
+    lm.set_rng_state(state)
+    np.testing.assert_array_equal(lm.randn(1001, dtype=dtype).numpy(), first)
 
 
 def test_randint_is_in_range_and_hits_every_value():

@@ -1,7 +1,5 @@
 #include "core/random.h"
 
-#include <cmath>
-
 namespace lamina {
 
 static uint64_t splitmix64(uint64_t& x) {
@@ -33,13 +31,6 @@ uint64_t Generator::next_u64() {
 
 double Generator::uniform_double() { return double(next_u64() >> 11) * 0x1.0p-53; }
 float Generator::uniform_float() { return float(next_u64() >> 40) * 0x1.0p-24f; }
-
-double Generator::normal() {
-  // Box-Muller with u1 in (0, 1] so that log(u1) is finite.
-  double u1 = 1.0 - uniform_double();
-  double u2 = uniform_double();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
 
 uint64_t Generator::below(uint64_t n) {
   uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // reject the biased tail

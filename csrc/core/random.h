@@ -1,6 +1,7 @@
 // The one random generator of the process (lamina.manual_seed). xoshiro256** seeded through
 // splitmix64: the same seed gives the same numbers on every run and every machine.
-// Normal samples use Box-Muller; uniform floats take the top 24 (float) or 53 (double) bits.
+// Uniform floats take the top 24 (float) or 53 (double) bits; normal samples are drawn in blocks by
+// cpu::normal (ops/cpu/factory.cpp).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -15,7 +16,6 @@ class Generator {
   uint64_t next_u64();
   double uniform_double();  // [0, 1)
   float uniform_float();    // [0, 1)
-  double normal();          // N(0, 1)
   // Uniform integer in [0, n), n > 0, without modulo bias.
   uint64_t below(uint64_t n);
   // The full state, to save and restore (checkpoint and resume).

@@ -108,6 +108,102 @@ LAMINA_HD float vtanh(float x) {
 }
 template <typename T> LAMINA_HD T vtanh(T x) { return T(std::tanh(x)); }
 
+// log(x) that vectorises, for positive normal x (the Box-Muller radius of randn; 0, subnormals, inf
+// and NaN are not handled): x = m 2^e with m in [sqrt(1/2), sqrt(2)), split from the bits as musl
+// does (adding 1 - sqrt(1/2) in the exponent field carries into e exactly when m >= sqrt(2)), and
+// f = m - 1 in [-0.29, 0.42]; ln2 is split in two so that e ln2 is exact to working precision.
+// float: log(1 + f) = f - f^2/2 + f^3 p(f), Cephes' logf polynomial. double: fdlibm's log,
+// log(1 + f) = f - (f^2/2 - s (f^2/2 + R(s^2))) with s = f / (2 + f) and R of degree 7 in s^2.
+// Both within 1 ulp over randn's inputs (tests/cpp/test_random.cpp).
+LAMINA_HD float vlog(float x) {
+  int32_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  bits += 0x3f800000 - 0x3f3504f3;  // 0x3f3504f3: sqrt(1/2)
+  float e = float((bits >> 23) - 127);
+  int32_t mbits = (bits & 0x007fffff) + 0x3f3504f3;
+  float m;
+  memcpy(&m, &mbits, sizeof m);
+  float f = m - 1.0f, z = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  float y = p * f * z + e * -2.12194440e-4f - 0.5f * z;
+  return (f + y) + e * 0.693359375f;
+}
+LAMINA_HD double vlog(double x) {
+  int64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  bits += 0x3ff0000000000000LL - 0x3fe6a09e667f3bcdLL;  // 0x3fe6a09e667f3bcd: sqrt(1/2)
+  double e = double((bits >> 52) - 1023);
+  int64_t mbits = (bits & 0x000fffffffffffffLL) + 0x3fe6a09e667f3bcdLL;
+  double m;
+  memcpy(&m, &mbits, sizeof m);
+  double f = m - 1.0, s = f / (2.0 + f), z = s * s;
+  double r = 1.479819860511658591e-01;
+  r = r * z + 1.531383769920937332e-01;
+  r = r * z + 1.818357216161805012e-01;
+  r = r * z + 2.222219843214978396e-01;
+  r = r * z + 2.857142874366239149e-01;
+  r = r * z + 3.999999999940941908e-01;
+  r = r * z + 6.666666666666735130e-01;
+  r *= z;
+  double half_f2 = 0.5 * f * f;
+  return e * 6.93147180369123816490e-01 - ((half_f2 - (s * (half_f2 + r) + e * 1.90821492927058770002e-10)) - f);
+}
+
+// sin(2 pi u) and cos(2 pi u) that vectorise, for |u| < 2^20 (float) or 2^49 (double); randn's angle
+// has u in [0, 1]. 4u = q + r with q = round(4u) (the 1.5 * 2^23 or 2^52 trick of exp_parts) and r exact
+// in [-1/2, 1/2], so that 2 pi u = q pi/2 + x with x = r pi/2 in [-pi/4, pi/4] and no cancellation;
+// sin x and cos x by polynomials in z = x^2 (float: Cephes' sinf/cosf; double: fdlibm's kernels),
+// then turned by q quarter turns (within 2 ulp over [0, 1]; tests/cpp/test_random.cpp):
+// (sin, cos)(q pi/2 + x) = (s, c), (c, -s), (-s, -c), (-c, s) for q mod 4 = 0, 1, 2, 3.
+template <typename T> struct SinCos {
+  T sin, cos;
+};
+template <typename T, typename Int> LAMINA_HD SinCos<T> quarter_turns(T s, T c, Int q) {
+  T sq = (q & 1) ? c : s, cq = (q & 1) ? s : c;
+  return {(q & 2) ? -sq : sq, ((q + 1) & 2) ? -cq : cq};
+}
+LAMINA_HD SinCos<float> vsincos_2pi(float u) {
+  const float kShift = 12582912.0f;  // 1.5 * 2^23
+  float t = 4.0f * u + kShift;
+  float r = 4.0f * u - (t - kShift);
+  int32_t q;  // q mod 4 in the low bits of t
+  memcpy(&q, &t, sizeof q);
+  float x = r * 1.57079632679489662f, z = x * x;
+  float s = ((-1.9515295891e-4f * z + 8.3321608736e-3f) * z - 1.6666654611e-1f) * z * x + x;
+  float c = ((2.443315711809948e-5f * z - 1.388731625493765e-3f) * z + 4.166664568298827e-2f) * z * z -
+            0.5f * z + 1.0f;
+  return quarter_turns(s, c, q);
+}
+LAMINA_HD SinCos<double> vsincos_2pi(double u) {
+  const double kShift = 6755399441055744.0;  // 1.5 * 2^52
+  double t = 4.0 * u + kShift;
+  double r = 4.0 * u - (t - kShift);
+  int64_t q;
+  memcpy(&q, &t, sizeof q);
+  double x = r * 1.57079632679489661923, z = x * x;
+  double ps = 1.58969099521155010221e-10;
+  ps = ps * z - 2.50507602534068634195e-08;
+  ps = ps * z + 2.75573137070700676789e-06;
+  ps = ps * z - 1.98412698298579493134e-04;
+  ps = ps * z + 8.33333333332248946124e-03;
+  ps = ps * z - 1.66666666666666324348e-01;
+  double pc = -1.13596475577881948265e-11;
+  pc = pc * z + 2.08757232129817482790e-09;
+  pc = pc * z - 2.75573143513906633035e-07;
+  pc = pc * z + 2.48015872894767294178e-05;
+  pc = pc * z - 1.38888888888741095749e-03;
+  pc = pc * z + 4.16666666666666019037e-02;
+  return quarter_turns(ps * z * x + x, pc * z * z - 0.5 * z + 1.0, q);
+}
+
 struct Add {
   template <typename T> LAMINA_HD T fwd(T a, T b) const { return a + b; }
   template <typename T> LAMINA_HD void grad(T, T, T, T g, T& da, T& db) const { da = g; db = g; }

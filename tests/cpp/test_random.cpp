@@ -1,9 +1,12 @@
-// The Generator (core/random.h): reproducible sequences, bounded integers, state round trips.
+// The Generator (core/random.h): reproducible sequences, bounded integers, state round trips; and
+// the error in ulp of the vectorised log and sincos (ops/math.h) that randn's Box-Muller uses.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "check.h"
 #include "core/random.h"
+#include "ops/math.h"
 #include "ops/ops.h"
 
 using namespace lamina;
@@ -20,7 +23,6 @@ TEST(generator_same_seed_gives_same_sequence) {
   a.manual_seed(1234);
   b.manual_seed(1234);
   CHECK_EQ(a.uniform_double(), b.uniform_double());
-  CHECK_EQ(a.normal(), b.normal());
   CHECK_EQ(a.seed(), uint64_t(1234));
 }
 
@@ -61,3 +63,37 @@ TEST(manual_seed_makes_randn_reproducible) {
   Tensor b = randn({16});
   for (int64_t i = 0; i < 16; ++i) CHECK_EQ(a.data<float>()[i], b.data<float>()[i]);
 }
+
+// |got - ref| in ulps of ref rounded to T (long double references: 64-bit significands on x86).
+template <typename T> double ulp_error(T got, long double ref) {
+  T rounded = T(ref);
+  T ulp = std::nextafter(std::fabs(rounded), T(INFINITY)) - std::fabs(rounded);
+  return double(std::fabs((long double)got - ref) / ulp);
+}
+
+// Over randn's inputs: vlog on u1 in [2^-32, 1] (float) or [2^-54, 1] (double), dense near 1 and
+// log-spaced below; vsincos_2pi on u2 in [0, 1].
+template <typename T> void check_vlog_and_vsincos_within(double max_ulp, int min_exponent) {
+  const long double kHalfPi = 1.5707963267948966192313216916398L;
+  double worst_log = 0, worst_sincos = 0;
+  for (int i = 0; i <= 1000000; ++i) {
+    T near_one = T(1) - T(i) * T(1e-7);  // down to 0.9
+    T spread = std::ldexp(T(1) + T(i % 1000) / T(1000), min_exponent + int(int64_t(i) * -min_exponent / 1000001));
+    for (T u1 : {near_one, spread}) worst_log = std::max(worst_log, ulp_error(math::vlog(u1), std::log((long double)u1)));
+    // The reference turns 2 pi u2 = q pi/2 + x exactly (4 u2 - q is exact), so that sin and cos stay
+    // relatively accurate next to their zeros.
+    T u2 = T(i) / T(1000000);
+    long double q = std::nearbyint(4.0L * u2), x = (4.0L * u2 - q) * kHalfPi;
+    long double s = std::sin(x), c = std::cos(x), quarter_sin[4] = {s, c, -s, -c}, quarter_cos[4] = {c, -s, -c, s};
+    math::SinCos<T> t = math::vsincos_2pi(u2);
+    worst_sincos = std::max(worst_sincos, ulp_error(t.sin, quarter_sin[int(q) % 4]));
+    worst_sincos = std::max(worst_sincos, ulp_error(t.cos, quarter_cos[int(q) % 4]));
+  }
+  std::printf("    %s: vlog %.2f ulp, vsincos_2pi %.2f ulp\n", sizeof(T) == 4 ? "float" : "double", worst_log,
+              worst_sincos);
+  CHECK(worst_log <= max_ulp);
+  CHECK(worst_sincos <= max_ulp);
+}
+
+TEST(vlog_and_vsincos_2pi_float_within_two_ulp) { check_vlog_and_vsincos_within<float>(2.0, -32); }
+TEST(vlog_and_vsincos_2pi_double_within_two_ulp) { check_vlog_and_vsincos_within<double>(2.0, -54); }
