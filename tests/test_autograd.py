@@ -124,6 +124,10 @@ def test_relu_backward_in_place_with_a_retained_grad_on_its_input(dtype):
     lambda m, x, y: (x.relu() + y).sigmoid(),
     lambda m, x, y: x.relu() + y.reshape(12).relu().reshape(3, 4),  # a view of a gradient in flight
     lambda m, x, y: y.reshape(12).relu().reshape(3, 4) + x.relu(),
+    # the parametrised activations write in place the same way
+    lambda m, x, y: m.nn.functional.gelu(x) + m.nn.functional.silu(x),
+    lambda m, x, y: m.nn.functional.elu(x.relu() + y) + y,
+    lambda m, x, y: m.nn.functional.leaky_relu(y.reshape(12), 0.1).reshape(3, 4) * m.nn.functional.mish(x),
 ])
 def test_unary_backward_in_place_with_a_gradient_seen_by_others_matches_torch(dtype, expr):
     check_against_torch(expr, [randn(3, 4, dtype=dtype), randn(3, 4, dtype=dtype)])
@@ -137,6 +141,8 @@ def test_unary_backward_in_place_with_a_gradient_seen_by_others_matches_torch(dt
     lambda m, x: x.relu().sum(1),                    # ... an expanded (stride 0) tensor
     lambda m, x: x.relu().sum(),
     lambda m, x: x.relu().unsqueeze(0).expand(2, 3, 4),
+    lambda m, x: m.nn.functional.softplus(x).t(),
+    lambda m, x: m.nn.functional.gelu(x).sum(1),
 ])
 def test_unary_backward_in_place_with_view_gradients_matches_torch(dtype, expr):
     check_against_torch(expr, [randn(3, 4, dtype=dtype)])

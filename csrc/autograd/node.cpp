@@ -54,6 +54,13 @@ bool can_reuse_grad(const Tensor& grad, Dtype dtype) {
          grad.dtype() == dtype && grad.is_contiguous();
 }
 
+std::pair<Tensor, Tensor> elementwise_grad_buffers(Tensor&& grad) {
+  Tensor g = std::move(grad);
+  if (!g.is_contiguous()) g = contiguous(g);
+  Tensor dx = can_reuse_grad(g, g.dtype()) ? g : Tensor::empty(g.shape(), g.dtype());
+  return {g, dx};
+}
+
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
   if (!GradMode::is_enabled()) return false;
   for (const Tensor* t : inputs)

@@ -86,6 +86,11 @@ class AccumulateGrad : public Node {
 // that a view shares memory with. A retained .grad is a copy, and gradients are never expanded
 // views here (not contiguous).
 bool can_reuse_grad(const Tensor& grad, Dtype dtype);
+// For an elementwise backward (dx[i] from g[i] and saved values at i): takes the incoming gradient
+// (made contiguous; a non-contiguous one is copied, and the copy is ours) and returns (g, dx), dx
+// being g itself where can_reuse_grad allows, so that no second buffer of g's size is allocated,
+// written and brought into cache; else a new tensor.
+std::pair<Tensor, Tensor> elementwise_grad_buffers(Tensor&& grad);
 // True when grad mode is on and any of the tensors requires grad.
 bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
 // The edge through which a gradient for t flows (its grad_fn, its accumulator, or none).

@@ -70,8 +70,8 @@ template <typename Act> struct ActivationBackward : Node {
   const char* name() const override { return node_name; }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
     if (!grads[0].defined()) return {Tensor()};
-    Tensor g = contiguous(grads[0]), x = saved(0);
-    Tensor dx = Tensor::empty(x.shape(), x.dtype());
+    Tensor x = saved(0);
+    auto [g, dx] = elementwise_grad_buffers(std::move(grads[0]));  // dx may be g (written in place)
     dispatch_float(x.dtype(), name(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       cpu::activation_backward<T>(dx.data<T>(), g.data<T>(), x.data<T>(), x.numel(), act);

@@ -262,13 +262,8 @@ struct UnaryBackward : Node {
     return names[int(op)];
   }
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) override {
-    // dx is written over g when nothing else can see g (the kernel reads each element before
-    // writing it): no second buffer of g's size is allocated, written and brought into cache.
-    // A non-contiguous g (an expanded sum gradient) is copied, and the copy is ours.
     Tensor operand = op == UnaryOp::Neg ? Tensor() : saved(0);
-    Tensor g = std::move(grads[0]);
-    if (!g.is_contiguous()) g = contiguous(g);
-    Tensor dx = can_reuse_grad(g, g.dtype()) ? g : Tensor::empty(g.shape(), g.dtype());
+    auto [g, dx] = elementwise_grad_buffers(std::move(grads[0]));  // dx may be g (written in place)
     dispatch_float(g.dtype(), name(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* inp = operand.defined() && !grad_reads_output(op) ? operand.data<T>() : nullptr;

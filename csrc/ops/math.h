@@ -292,10 +292,19 @@ struct Tanh {
 // parameters as members (double, converted to T where used) ---
 
 // x > 0 ? x : slope x  (also PReLU, with slope = weight[c])
+// The slope is converted and the product taken for every element (x * 1 = x exactly): with the
+// conversion or the product inside the select, GCC (which may not speculate an operation that can
+// raise a floating-point exception) kept the loop scalar with a branch per element.
 struct LeakyRelu {
   double slope = 0.01;
-  template <typename T> LAMINA_HD T fwd(T x) const { return x > T(0) ? x : x * T(slope); }
-  template <typename T> LAMINA_HD T grad(T x, T, T g) const { return x > T(0) ? g : g * T(slope); }
+  template <typename T> LAMINA_HD T fwd(T x) const {
+    const T s = T(slope);
+    return x * (x > T(0) ? T(1) : s);
+  }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const {
+    const T s = T(slope);
+    return g * (x > T(0) ? T(1) : s);
+  }
 };
 // scale (x > 0 ? x : alpha (e^x - 1)); ELU is scale = 1, SELU the fixed (alpha, scale) below.
 // d/dx for x <= 0: scale alpha e^x.

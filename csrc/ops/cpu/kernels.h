@@ -32,7 +32,8 @@ void binary_backward(BinaryOp op, const Tensor& da, const Tensor& db, const Tens
 void compare(CompareOp op, const Tensor& out, const Tensor& a, const Tensor& b);   // out bool
 void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b);
 template <typename T> void unary(UnaryOp op, T* out, const T* inp, int64_t n);
-// dinp = dout * f'(inp), written; the functors read inp or out, whichever the derivative needs.
+// dinp = dout * f'(inp), written (dinp may be dout); the functors read inp or out, whichever the
+// derivative needs.
 template <typename T>
 void unary_backward(UnaryOp op, T* dinp, const T* dout, const T* inp, const T* out, int64_t n);
 template <typename T>

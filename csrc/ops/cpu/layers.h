@@ -58,7 +58,8 @@ template <typename T>
 void embedding_backward(T* dweight, const T* dout, const int64_t* indices, int64_t n, int64_t D, int64_t padding_idx);
 
 // --- activation.cpp: the parametrised activations (functors Act of ops/math.h), n elements ---
-// out = act.fwd(inp); dinp = act.grad(inp, ., dout), written. The functors read inp only.
+// out = act.fwd(inp); dinp = act.grad(inp, ., dout), written (dinp may be dout). The functors read
+// inp only.
 template <typename T, typename Act> void activation(T* out, const T* inp, int64_t n, Act act);
 template <typename T, typename Act> void activation_backward(T* dinp, const T* dout, const T* inp, int64_t n, Act act);
 // PReLU: inp (outer, C, inner), weight (C,) (C = 1: one shared slope), out (outer, C, inner).
