@@ -108,6 +108,41 @@ LAMINA_HD float vtanh(float x) {
 }
 template <typename T> LAMINA_HD T vtanh(T x) { return T(std::tanh(x)); }
 
+// Phi(-t), the standard normal lower tail, for t >= 0 (float; vectorises): 0.5 exp(q(t) - t^2/2) with
+// q(t) = log(2 Phi(-t)) + t^2/2 a least-squares polynomial fit on three pieces, [0, 2.5] (q = t r(t),
+// exact at 0), [2.5, 6] and [6, 14.5] (in t - centre), whose coefficients are selected per element
+// (one Horner evaluation, no branch). t is
+// clamped to 14.5, where the result is 0 in float; the caller handles NaN.
+LAMINA_HD float normal_tail(float t) {
+  t = clamp_float(t, 0.0f, 14.5f);
+  const bool p1 = t >= 2.5f, p2 = t >= 6.0f;
+  const float u = t - (p2 ? 10.25f : (p1 ? 4.25f : 0.0f));
+#define LAMINA_C3(a, b, c) (p2 ? (c) : (p1 ? (b) : (a)))
+  float q = LAMINA_C3(5.065915616e-07f, 0.0f, -5.242476939e-11f);
+  q = q * u + LAMINA_C3(-8.294540748e-06f, 6.866822844e-08f, 6.942599828e-10f);
+  q = q * u + LAMINA_C3(5.947582758e-05f, -6.632402005e-07f, -7.135896318e-09f);
+  q = q * u + LAMINA_C3(-2.148529456e-04f, 5.347641945e-06f, 9.696870507e-08f);
+  q = q * u + LAMINA_C3(3.410806312e-05f, -4.311412340e-05f, -1.357165729e-06f);
+  q = q * u + LAMINA_C3(4.786404315e-03f, 3.367390309e-04f, 1.896655522e-05f);
+  q = q * u + LAMINA_C3(-3.633783013e-02f, -2.610627329e-03f, -2.778968483e-04f);
+  q = q * u + LAMINA_C3(1.816906184e-01f, 2.124514244e-02f, 4.506907426e-03f);
+  q = q * u + LAMINA_C3(-7.978845835e-01f, -2.144731581e-01f, -9.578645229e-02f);
+  q = q * u + LAMINA_C3(0.0f, -1.721942544e+00f, -2.562370777e+00f);
+#undef LAMINA_C3
+  // q - t^2/2 as a + lo (t^2 = h + l exactly by an fma, then a two-sum): exp(a) (1 + lo) keeps the
+  // rounding of the argument (|a| up to 105) out of the result.
+  const float h = t * t;
+#ifdef __CUDACC__
+  const float l = fmaf(t, t, -h);
+#else
+  const float l = std::fma(t, t, -h);
+#endif
+  const float hh = -0.5f * h, a = q + hh, bb = a - q;
+  const float lo = ((q - (a - bb)) + (hh - bb)) - 0.5f * l;
+  const float y = 0.5f * vexp(a);
+  return y + y * lo;
+}
+
 // log(x) that vectorises, for positive normal x (the Box-Muller radius of randn; 0, subnormals, inf
 // and NaN are not handled): x = m 2^e with m in [sqrt(1/2), sqrt(2)), split from the bits as musl
 // does (adding 1 - sqrt(1/2) in the exponent field carries into e exactly when m >= sqrt(2)), and
@@ -310,24 +345,51 @@ struct Elu {
 };
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
-// exact: x Phi(x), Phi' = e^(-x^2/2) / sqrt(2 pi);
+// exact: x Phi(x), Phi' = e^(-x^2/2) / sqrt(2 pi); float takes Phi from normal_tail (Phi(x) = 1 - Phi(-x)
+// for x > 0: no cancellation either side), other types 0.5 std::erfc(-x / sqrt 2) (no cancellation below 0);
 // tanh:  0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), du/dx = sqrt(2/pi) (1 + 3 0.044715 x^2)
-struct Gelu {
-  bool tanh_approx = false;
-  template <typename T> LAMINA_HD T fwd(T x) const {
-    if (tanh_approx) return T(0.5) * x * (T(1) + std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x)));
-    return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));
+struct GeluExact {
+  LAMINA_HD static float cdf(float x) {
+    const float e = normal_tail(std::fabs(x));  // (selects of constants only: the loops vectorise)
+    return e * (x > 0.0f ? -1.0f : 1.0f) + (x > 0.0f ? 1.0f : 0.0f);
   }
+  template <typename T> LAMINA_HD static T cdf(T x) { return T(0.5) * std::erfc(x * T(-0.7071067811865476)); }
+  // e^(-x^2/2): float with x^2 = h + l split exactly (fma), e^(-h/2) (1 - l/2), -h/2 exact.
+  LAMINA_HD static float gauss(float x) {
+    const float h = x * x;
+#ifdef __CUDACC__
+    const float l = fmaf(x, x, -h);
+#else
+    const float l = std::fma(x, x, -h);
+#endif
+    const float y = vexp(-0.5f * h);
+    return y - y * (0.5f * l);
+  }
+  template <typename T> LAMINA_HD static T gauss(T x) { return T(std::exp(T(-0.5) * x * x)); }
+  template <typename T> LAMINA_HD T fwd(T x) const { return x * cdf(x); }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
-    if (tanh_approx) {
-      T t = std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x));
-      T du = T(0.7978845608028654) * (T(1) + T(3 * 0.044715) * x * x);
-      return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
-    }
-    T cdf = T(0.5) * (T(1) + std::erf(x * T(0.7071067811865476)));
-    return g * (cdf + x * T(0.3989422804014327) * std::exp(T(-0.5) * x * x));
+    return g * (cdf(x) + x * T(0.3989422804014327) * gauss(x));
   }
 };
+struct GeluTanh {
+  template <typename T> LAMINA_HD T fwd(T x) const {
+    return T(0.5) * x * (T(1) + std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x)));
+  }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const {
+    T t = std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x));
+    T du = T(0.7978845608028654) * (T(1) + T(3 * 0.044715) * x * x);
+    return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
+  }
+};
+// The CPU kernels run GeluExact or GeluTanh in separate loops (ops/cpu/activation.cpp).
+struct Gelu {
+  bool tanh_approx = false;
+  template <typename T> LAMINA_HD T fwd(T x) const { return tanh_approx ? GeluTanh{}.fwd(x) : GeluExact{}.fwd(x); }
+  template <typename T> LAMINA_HD T grad(T x, T out, T g) const {
+    return tanh_approx ? GeluTanh{}.grad(x, out, g) : GeluExact{}.grad(x, out, g);
+  }
+};
+
 // x s(x), s = sigmoid;  d/dx = s (1 + x (1 - s))
 struct Silu {
   template <typename T> LAMINA_HD T fwd(T x) const { return x * Sigmoid{}.fwd(x); }
