@@ -332,15 +332,34 @@ struct LeakyRelu {
   template <typename T> LAMINA_HD T fwd(T x) const { return x > T(0) ? x : x * T(slope); }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const { return x > T(0) ? g : g * T(slope); }
 };
+// e^x - 1 for x <= 0 that vectorises (float; other types std::expm1): the Taylor polynomial of degree
+// 8 for x > -0.35 (no cancellation near 0), vexp(x) - 1 below (at most -0.295: no cancellation there).
+LAMINA_HD float vexpm1_neg(float x) {
+  float p = 2.48015873e-5f;  // 1/8!
+  p = p * x + 1.98412698e-4f;
+  p = p * x + 1.38888889e-3f;
+  p = p * x + 8.33333333e-3f;
+  p = p * x + 4.16666667e-2f;
+  p = p * x + 1.66666667e-1f;
+  p = p * x + 0.5f;
+  const float small = x * (p * x + 1.0f), big = vexp(x) - 1.0f;  // (x times: -0 stays -0)
+  return x > -0.35f ? small : big;
+}
+template <typename T> LAMINA_HD T vexpm1_neg(T x) { return T(std::expm1(x)); }
 // scale (x > 0 ? x : alpha (e^x - 1)); ELU is scale = 1, SELU the fixed (alpha, scale) below.
-// d/dx for x <= 0: scale alpha e^x.
+// d/dx for x <= 0: scale alpha e^x. Parameters are converted and both sides computed for every
+// element (min(x, 0) keeps exp finite, and a NaN x NaN), so that the loops vectorise (see LeakyRelu).
 struct Elu {
   double alpha = 1, scale = 1;
   template <typename T> LAMINA_HD T fwd(T x) const {
-    return x > T(0) ? T(scale) * x : T(scale * alpha) * (std::exp(x) - T(1));
+    const T s = T(scale), sa = T(scale * alpha);
+    const T pos = s * x, neg = sa * vexpm1_neg(x > T(0) ? T(0) : x);  // NaN stays NaN
+    return x > T(0) ? pos : neg;
   }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
-    return x > T(0) ? g * T(scale) : g * T(scale * alpha) * std::exp(x);
+    const T s = T(scale), sa = T(scale * alpha);
+    const T neg = sa * vexp(x > T(0) ? T(0) : x);
+    return g * (x <= T(0) ? neg : s);  // scale at NaN, as PyTorch
   }
 };
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
@@ -418,14 +437,16 @@ struct Mish {
     return g * (tsp + x * Sigmoid{}.fwd(x) * (T(1) - tsp * tsp));
   }
 };
-// clamp(x, min_val, max_val); the gradient passes strictly inside (as PyTorch's hardtanh).
+// clamp(x, min_val, max_val); the gradient passes strictly inside (as PyTorch's hardtanh; 0 at NaN).
 struct Hardtanh {
   double min_val = -1, max_val = 1;
   template <typename T> LAMINA_HD T fwd(T x) const {
-    return x < T(min_val) ? T(min_val) : (x > T(max_val) ? T(max_val) : x);
+    const T lo = T(min_val), hi = T(max_val);  // converted outside the selects: the loops vectorise
+    return x < lo ? lo : (x > hi ? hi : x);
   }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
-    return (x <= T(min_val) || x >= T(max_val)) ? T(0) : g;
+    const T lo = T(min_val), hi = T(max_val);
+    return (x > lo && x < hi) ? g : T(0);  // 0 at NaN, as PyTorch
   }
 };
 
