@@ -281,3 +281,68 @@ def test_elu_selu_hardtanh_at_extreme_inputs_match_torch(dtype):
             np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
             np.testing.assert_array_equal(np.signbit(got[~np.isnan(got)]), np.signbit(want[~np.isnan(want)]))
             np.testing.assert_allclose(got, want, rtol=2 * np.finfo(dtype).eps, atol=0, err_msg=name)
+
+
+def _softplus_mish_references(xd, beta=1.0, threshold=20.0):
+    bx = xd * beta
+    with np.errstate(invalid="ignore", over="ignore"):
+        sp = np.where(bx > threshold, xd, np.logaddexp(0, bx) / beta)
+        sp_grad = np.where(bx > threshold, 1.0, 1 / (1 + np.exp(-bx)))
+        t = np.tanh(np.logaddexp(0, xd))
+        s = 1 / (1 + np.exp(-xd))
+        mish, mish_grad, mish_scale = xd * t, t + xd * s * (1 - t * t), np.abs(t) + np.abs(xd * s * (1 - t * t))
+    return sp, sp_grad, mish, mish_grad, mish_scale
+
+
+def test_softplus_and_mish_float32_within_a_few_ulp():
+    """softplus (math.h vsoftplus: max(y, 0) + log1p(e^-|y|), log1p by vlog with Goldberg's correction)
+    within 3 ulp, forward and backward, beta 1 and 2; mish (tanh(softplus(x)) = n / (n + 2), n = e^x (e^x + 2))
+    within 4.5 ulp forward and 5.5 ulp of |tsp| + |x sigmoid (1 - tsp^2)| backward, for x > -80 (below,
+    e^x is subnormal in float32: 64 ulp of the subnormal spacing)."""
+    x = np.concatenate([np.linspace(-100, 40, 1_000_001, dtype=np.float32), -np.logspace(-30, 0, 100_001, dtype=np.float32),
+                        np.logspace(-30, 0, 100_001, dtype=np.float32)])
+    xd = x.astype(np.float64)
+    for beta in (1.0, 2.0):
+        xt = lm.tensor(x, requires_grad=True)
+        y = lm.nn.functional.softplus(xt, beta=beta)
+        y.backward(lm.ones(len(x)))
+        sp, sp_grad = _softplus_mish_references(xd, beta)[:2]
+        assert _ulps(y.detach().numpy().astype(np.float64), sp).max() <= 3
+        assert _ulps(xt.grad.numpy().astype(np.float64), sp_grad).max() <= 3
+    xt = lm.tensor(x, requires_grad=True)
+    y = lm.nn.functional.mish(xt)
+    y.backward(lm.ones(len(x)))
+    _, _, mish, mish_grad, mish_scale = _softplus_mish_references(xd)
+    e_fwd = _ulps(y.detach().numpy().astype(np.float64), mish)
+    e_grad = _ulps(xt.grad.numpy().astype(np.float64), mish_grad, mish_scale)
+    assert e_fwd[x > -80].max() <= 4.5 and e_grad[x > -80].max() <= 5.5
+    assert e_fwd.max() <= 64 and e_grad.max() <= 64
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softplus_and_mish_at_extreme_inputs(dtype):
+    """+-1e4, +-88..+-100, +-inf, NaN, zeros and subnormals: against float64 references (within 4 ulp,
+    or 64 subnormal spacings where float32's e^x is subnormal), -0 kept; the infinities as torch (mish:
+    inf -> inf, -inf -> NaN, gradient NaN at both; softplus: inf, 0, gradients 1 and 0); NaN propagates."""
+    th = pytest.importorskip("torch")
+    tiny = np.finfo(np.float32).smallest_subnormal
+    x = np.array([1e4, -1e4, 88, -88, 89, -89, 100, -100, 20, -20, 21, 0.0, -0.0, tiny, -tiny, 1e-40, -1e-40, 1e-7,
+                  -1e-7, 0.5, -0.5], dtype)
+    sp, sp_grad, mish, mish_grad, _ = _softplus_mish_references(x.astype(np.float64))
+    atol = 64 * 2.0 ** -149 if dtype == np.float32 else 0
+    rtol = 4 * np.finfo(dtype).eps
+    for name, ref, dref in (("softplus", sp, sp_grad), ("mish", mish, mish_grad)):
+        xt = lm.tensor(x, requires_grad=True)
+        y = getattr(lm.nn.functional, name)(xt)
+        y.backward(lm.tensor(np.ones_like(x)))
+        got = y.detach().numpy().astype(np.float64)
+        np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol, err_msg=name)
+        np.testing.assert_allclose(xt.grad.numpy(), dref, rtol=rtol, atol=atol, err_msg=name)
+        assert np.array_equal(np.signbit(got), np.signbit(ref)), name
+        special = np.array([np.inf, -np.inf, np.nan] + [0.0] * 17, dtype)  # 20 elements: torch's vector loop
+        sl, st = lm.tensor(special, requires_grad=True), th.tensor(special, requires_grad=True)
+        yl, yt = getattr(lm.nn.functional, name)(sl), getattr(th.nn.functional, name)(st)
+        yl.backward(lm.tensor(np.ones_like(special)))
+        yt.backward(th.ones_like(st))
+        np.testing.assert_array_equal(yl.detach().numpy()[:3], yt.detach().numpy()[:3], err_msg=name)
+        np.testing.assert_array_equal(sl.grad.numpy()[:3], st.grad.numpy()[:3], err_msg=name)

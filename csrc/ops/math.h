@@ -417,20 +417,44 @@ struct Silu {
     return g * s * (T(1) + x * (T(1) - s));
   }
 };
+// log(1 + e^y) that vectorises (float; other types std::log1p(std::exp(y))): max(y, 0) + log1p(e),
+// e = e^-|y| in (0, 1], with log1p(e) = log(u) e / (u - 1), u = 1 + e (Goldberg's correction; u - 1 is
+// exact, vlog of u in [1, 2]), e itself where u rounds to 1. y = +-inf give inf and 0; NaN stays NaN.
+LAMINA_HD float vsoftplus(float y) {
+  const float e = vexp(-std::fabs(y)), u = 1.0f + e, d = u - 1.0f;
+  // vlog(1) = 0: where u rounds to 1 the product vanishes and e is added (selects of plain values,
+  // with every operation done for every element, so that the loops vectorise)
+  const float l = vlog(u) * (e / (d == 0.0f ? 1.0f : d)) + (d == 0.0f ? e : 0.0f);
+  return (y > 0.0f ? y : 0.0f) + l;  // a NaN y: e, u and l are NaN
+}
+template <typename T> LAMINA_HD T vsoftplus(T y) { return T(std::log1p(std::exp(y))); }
 // log(1 + e^(beta x)) / beta, linear where beta x > threshold;  d/dx = sigmoid(beta x)
 struct Softplus {
   double beta = 1, threshold = 20;
   template <typename T> LAMINA_HD T fwd(T x) const {
-    T bx = x * T(beta);
-    return bx > T(threshold) ? x : std::log1p(std::exp(bx)) / T(beta);
+    const T b = T(beta), bx = x * b;
+    const T sp = vsoftplus(bx) / b;  // computed for every element: the loop vectorises
+    return bx > T(threshold) ? x : sp;
   }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
-    T bx = x * T(beta);
-    return bx > T(threshold) ? g : g * Sigmoid{}.fwd(bx);
+    const T bx = x * T(beta), s = Sigmoid{}.fwd(bx);
+    return g * (bx > T(threshold) ? T(1) : s);
   }
 };
-// x tanh(softplus(x));  d/dx = tsp + x sigmoid(x) (1 - tsp^2), tsp = tanh(softplus(x))
+// x tanh(softplus(x));  d/dx = tsp + x sigmoid(x) (1 - tsp^2), tsp = tanh(softplus(x)).
+// float: with e = e^x, tsp = n / (n + 2), n = e (e + 2), 1 - tsp^2 = 4 (n + 1) / (n + 2)^2 and
+// sigmoid = e / (1 + e): one vexp and no cancellation; x is capped at 20 in e (tsp = 1 in float), where
+// the gradient's second term is dropped (x 0: NaN at inf, as PyTorch). Other types: libm.
 struct Mish {
+  LAMINA_HD static float fwd(float x) {
+    const float e = vexp(x > 20.0f ? 20.0f : x), n = e * (e + 2.0f);
+    return x * (n / (n + 2.0f));
+  }
+  LAMINA_HD static float grad(float x, float, float g) {
+    const float e = vexp(x > 20.0f ? 20.0f : x), n = e * (e + 2.0f), d = n + 2.0f;
+    const float corr = x * (e / (1.0f + e)) * (4.0f * (n + 1.0f) / (d * d)), z = x * 0.0f;
+    return g * (n / d + (x > 20.0f ? z : corr));  // z: 0, NaN at inf (as PyTorch)
+  }
   template <typename T> LAMINA_HD T fwd(T x) const { return x * std::tanh(Softplus{}.fwd(x)); }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
     T tsp = std::tanh(Softplus{}.fwd(x));
