@@ -1,4 +1,5 @@
-"""Accuracy of the vectorised float32 exp and tanh (ops/math.h vexp, vtanh) against float64
+"""Accuracy of the vectorised float32 exp and tanh (ops/math.h vexp, vtanh) and of the activations
+built on them (gelu, elu / selu, softplus, mish; hardtanh's special values) against float64
 references over dense ranges, their special values, randn's Box-Muller against a float64 replay of
 the same generator words, and the host allocator's cache and the chunked sum that the performance
 work added. (vlog and vsincos_2pi on their own: tests/cpp/test_random.cpp.)"""
