@@ -347,3 +347,23 @@ def test_softplus_and_mish_at_extreme_inputs(dtype):
         yt.backward(th.ones_like(st))
         np.testing.assert_array_equal(yl.detach().numpy()[:3], yt.detach().numpy()[:3], err_msg=name)
         np.testing.assert_array_equal(sl.grad.numpy()[:3], st.grad.numpy()[:3], err_msg=name)
+
+
+def test_gelu_tanh_float32_matches_its_formula_in_float64():
+    """GELU's tanh form (vtanh, vectorised) against 0.5 x (1 + tanh(u)) in float64 over [-20, 20]: within
+    2 ulp of 0.5 |x| (1 + |tanh u|) forward and 5 ulp of the gradient's term magnitudes (1 - tanh^2 u
+    cancels near saturation, as in float32 torch); inf gives inf, -inf and NaN NaN."""
+    x = np.linspace(-20, 20, 1_000_001, dtype=np.float32)
+    xt = lm.tensor(x, requires_grad=True)
+    y = lm.nn.functional.gelu(xt, approximate="tanh")
+    y.backward(lm.ones(len(x)))
+    xd = x.astype(np.float64)
+    k = math.sqrt(2 / math.pi)
+    t = np.tanh(k * (xd + 0.044715 * xd ** 3))
+    du = k * (1 + 3 * 0.044715 * xd * xd)
+    fwd, fwd_scale = 0.5 * xd * (1 + t), 0.5 * np.abs(xd) * (1 + np.abs(t))
+    grad, grad_scale = 0.5 * (1 + t) + 0.5 * xd * (1 - t * t) * du, 0.5 * (1 + np.abs(t)) + np.abs(0.5 * xd * (1 - t * t) * du)
+    assert _ulps(y.detach().numpy().astype(np.float64), fwd, fwd_scale).max() <= 2
+    assert _ulps(xt.grad.numpy().astype(np.float64), grad, grad_scale).max() <= 5
+    special = lm.nn.functional.gelu(lm.tensor(np.float32([np.inf, -np.inf, np.nan])), approximate="tanh").numpy()
+    assert special[0] == np.inf and np.isnan(special[1]) and np.isnan(special[2])

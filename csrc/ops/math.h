@@ -392,10 +392,10 @@ struct GeluExact {
 };
 struct GeluTanh {
   template <typename T> LAMINA_HD T fwd(T x) const {
-    return T(0.5) * x * (T(1) + std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x)));
+    return T(0.5) * x * (T(1) + vtanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x)));
   }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
-    T t = std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x));
+    T t = vtanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x));
     T du = T(0.7978845608028654) * (T(1) + T(3 * 0.044715) * x * x);
     return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
   }
