@@ -1,4 +1,5 @@
-"""Accuracy of the vectorised float32 exp and tanh (ops/math.h vexp, vtanh) against float64
+"""Accuracy of the vectorised float32 exp and tanh (ops/math.h vexp, vtanh) and of the activations
+built on them (gelu, elu / selu, softplus, mish; hardtanh's special values) against float64
 references over dense ranges, their special values, randn's Box-Muller against a float64 replay of
 the same generator words, and the host allocator's cache and the chunked sum that the performance
 work added. (vlog and vsincos_2pi on their own: tests/cpp/test_random.cpp.)"""
@@ -183,3 +184,186 @@ def test_randn_reaches_its_largest_radius_beyond_pytorchs(dtype, largest):
     finally:
         lm.set_rng_state(saved)
     assert math.hypot(*pair) == pytest.approx(largest, rel=1e-6) and largest > 5.77
+
+
+def _gelu_references(x):
+    """GELU x Phi(x) and its derivative Phi(x) + x phi(x) in float64 (math.erfc: no cancellation in
+    the lower tail), and the magnitude |Phi| + |x phi| that bounds the derivative's rounding."""
+    xd = x.astype(np.float64)
+    cdf = 0.5 * np.frompyfunc(math.erfc, 1, 1)(-xd / math.sqrt(2)).astype(np.float64)
+    dens = xd * np.exp(-0.5 * xd * xd) / math.sqrt(2 * math.pi)
+    return xd * cdf, cdf + dens, cdf + np.abs(dens)
+
+
+def _ulps(got, ref, scale=None):
+    scale = np.abs(ref) if scale is None else scale
+    spacing = np.maximum(np.spacing(scale.astype(np.float32)).astype(np.float64), 2.0 ** -149)
+    return np.abs(got - ref) / spacing
+
+
+def test_gelu_float32_within_a_few_ulp_forward_and_backward():
+    """Exact GELU (math.h normal_tail: Phi(-|x|) = 0.5 exp(q(|x|) - x^2/2), the argument carried as a
+    sum of two floats) against float64 over [-14.5, 10] and near 0 (log-spaced): forward within 4.5 ulp
+    for x > -6 (torch's float32 GELU is off by up to 1e-7 absolute there and returns 0 below), 6 ulp
+    down to -13 (normal results), 20 ulp of the subnormal spacing below; backward within 3.5 ulp of
+    |Phi| + |x phi| (its zero near x = -0.75 is a cancellation) for x > -10, 8 ulp below."""
+    x = np.concatenate([np.linspace(-14.5, 10, 1_000_001, dtype=np.float32),
+                        np.logspace(-30, 0, 100_001, dtype=np.float32),
+                        -np.logspace(-30, 0, 100_001, dtype=np.float32)])
+    xt = lm.tensor(x, requires_grad=True)
+    y = lm.nn.functional.gelu(xt)
+    y.backward(lm.ones(len(x)))
+    fwd, grad, grad_scale = _gelu_references(x)
+    e_fwd = _ulps(y.detach().numpy().astype(np.float64), fwd)
+    e_grad = _ulps(xt.grad.numpy().astype(np.float64), grad, grad_scale)
+    assert e_fwd[x > -6].max() <= 4.5 and e_fwd[x > -13].max() <= 6 and e_fwd.max() <= 20
+    assert e_grad[x > -10].max() <= 3.5 and e_grad.max() <= 8, (e_grad[x > -10].max(), e_grad.max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_at_extreme_inputs_matches_float64(dtype):
+    """+-1e4, +-88..+-100, +-20, zeros, subnormals, +-inf and NaN: forward within 4 ulp of the float64
+    reference (0 and -0 exactly where it rounds to zero, -0 kept), gradient within 4 ulp; inf gives
+    inf and -inf NaN (-inf * 0, as libm's erf in float64); NaN propagates."""
+    tiny = np.finfo(np.float32).smallest_subnormal
+    x = np.array([1e4, -1e4, 88, -88, 100, -100, 20, -20, 0.0, -0.0, tiny, -tiny, 1e-40, -1e-40, 1e-30, -1e-30,
+                  5.5, -5.5, 12, -12], dtype)
+    xt = lm.tensor(x, requires_grad=True)
+    y = lm.nn.functional.gelu(xt)
+    y.backward(lm.ones(len(x), dtype=lm.float32 if dtype == np.float32 else lm.float64))
+    got, grad = y.detach().numpy().astype(np.float64), xt.grad.numpy().astype(np.float64)
+    fwd, dref, dscale = _gelu_references(x)
+    if dtype == np.float32:
+        assert _ulps(got, fwd).max() <= 4 and _ulps(grad, dref, dscale).max() <= 4
+    else:
+        np.testing.assert_allclose(got, fwd, rtol=1e-13, atol=0)
+        np.testing.assert_allclose(grad, dref, rtol=1e-13, atol=1e-300)
+    assert np.array_equal(np.signbit(got), np.signbit(fwd))
+    special = lm.nn.functional.gelu(lm.tensor(np.array([np.inf, -np.inf, np.nan], dtype))).numpy()
+    assert special[0] == np.inf and np.isnan(special[1]) and np.isnan(special[2])
+
+
+@pytest.mark.parametrize("fn,alpha,scale", [("elu", 1.0, 1.0), ("elu", 0.3, 1.0),
+                                            ("selu", 1.6732632423543772, 1.0507009873554805)])
+def test_elu_and_selu_float32_within_two_ulp_including_near_zero(fn, alpha, scale):
+    """ELU / SELU (math.h vexpm1_neg: a Taylor polynomial above -0.35, no cancellation near 0) against
+    float64 scale (x > 0 ? x : alpha expm1(x)) over [-100, 5] and log-spaced negative x down to
+    -1e-30; gradient scale alpha e^x below 0."""
+    x = np.concatenate([np.linspace(-100, 5, 1_000_001, dtype=np.float32), -np.logspace(-30, 0, 100_001, dtype=np.float32)])
+    xt = lm.tensor(x, requires_grad=True)
+    y = lm.nn.functional.elu(xt, alpha) if fn == "elu" else lm.nn.functional.selu(xt)
+    y.backward(lm.ones(len(x)))
+    xd = x.astype(np.float64)
+    fwd = np.where(xd > 0, scale * xd, scale * alpha * np.expm1(np.minimum(xd, 0)))
+    grad = np.where(xd > 0, scale, scale * alpha * np.exp(np.minimum(xd, 0)))
+    assert _ulps(y.detach().numpy().astype(np.float64), fwd).max() <= 2.5
+    assert _ulps(xt.grad.numpy().astype(np.float64), grad).max() <= 2.5
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elu_selu_hardtanh_at_extreme_inputs_match_torch(dtype):
+    """+-1e4, +-88..+-100, +-inf, NaN, zeros and subnormals: values and gradients as torch's (NaN
+    propagates, -0 kept), within 2 ulp."""
+    th = pytest.importorskip("torch")
+    tiny = np.finfo(np.float32).smallest_subnormal
+    x = np.array([1e4, -1e4, 88, -88, 89, -89, 100, -100, np.inf, -np.inf, np.nan, 0.0, -0.0, tiny, -tiny,
+                  1e-40, -1e-40, 1e-7, -1e-7, 0.5, -0.5, 1.0, -1.0], dtype)
+    for name, kwargs in (("elu", {}), ("elu", {"alpha": 0.5}), ("selu", {}), ("hardtanh", {}),
+                         ("hardtanh", {"min_val": -0.5, "max_val": 2.0})):
+        xl, xt = lm.tensor(x, requires_grad=True), th.tensor(x, requires_grad=True)
+        out, ref = getattr(lm.nn.functional, name)(xl, **kwargs), getattr(th.nn.functional, name)(xt, **kwargs)
+        out.backward(lm.tensor(np.ones_like(x)))
+        ref.backward(th.ones_like(xt))
+        # The gradient at NaN: torch gives scale (elu, selu) and 0 (hardtanh) in float32, but NaN for
+        # elu / selu in its float64 vector loop (scale in its scalar tail); lamina gives scale and 0.
+        nan_at = np.isnan(x)
+        assert np.all(xl.grad.numpy()[nan_at] == (0 if name == "hardtanh" else (1.0507009873554805 if name == "selu" else 1)))
+        for got, want in ((out.detach().numpy(), ref.detach().numpy()), (xl.grad.numpy()[~nan_at], xt.grad.numpy()[~nan_at])):
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            np.testing.assert_array_equal(np.signbit(got[~np.isnan(got)]), np.signbit(want[~np.isnan(want)]))
+            np.testing.assert_allclose(got, want, rtol=2 * np.finfo(dtype).eps, atol=0, err_msg=name)
+
+
+def _softplus_mish_references(xd, beta=1.0, threshold=20.0):
+    bx = xd * beta
+    with np.errstate(invalid="ignore", over="ignore"):
+        sp = np.where(bx > threshold, xd, np.logaddexp(0, bx) / beta)
+        sp_grad = np.where(bx > threshold, 1.0, 1 / (1 + np.exp(-bx)))
+        t = np.tanh(np.logaddexp(0, xd))
+        s = 1 / (1 + np.exp(-xd))
+        mish, mish_grad, mish_scale = xd * t, t + xd * s * (1 - t * t), np.abs(t) + np.abs(xd * s * (1 - t * t))
+    return sp, sp_grad, mish, mish_grad, mish_scale
+
+
+def test_softplus_and_mish_float32_within_a_few_ulp():
+    """softplus (math.h vsoftplus: max(y, 0) + log1p(e^-|y|), log1p by vlog with Goldberg's correction)
+    within 3 ulp, forward and backward, beta 1 and 2; mish (tanh(softplus(x)) = n / (n + 2), n = e^x (e^x + 2))
+    within 4.5 ulp forward and 5.5 ulp of |tsp| + |x sigmoid (1 - tsp^2)| backward, for x > -80 (below,
+    e^x is subnormal in float32: 64 ulp of the subnormal spacing)."""
+    x = np.concatenate([np.linspace(-100, 40, 1_000_001, dtype=np.float32), -np.logspace(-30, 0, 100_001, dtype=np.float32),
+                        np.logspace(-30, 0, 100_001, dtype=np.float32)])
+    xd = x.astype(np.float64)
+    for beta in (1.0, 2.0):
+        xt = lm.tensor(x, requires_grad=True)
+        y = lm.nn.functional.softplus(xt, beta=beta)
+        y.backward(lm.ones(len(x)))
+        sp, sp_grad = _softplus_mish_references(xd, beta)[:2]
+        assert _ulps(y.detach().numpy().astype(np.float64), sp).max() <= 3
+        assert _ulps(xt.grad.numpy().astype(np.float64), sp_grad).max() <= 3
+    xt = lm.tensor(x, requires_grad=True)
+    y = lm.nn.functional.mish(xt)
+    y.backward(lm.ones(len(x)))
+    _, _, mish, mish_grad, mish_scale = _softplus_mish_references(xd)
+    e_fwd = _ulps(y.detach().numpy().astype(np.float64), mish)
+    e_grad = _ulps(xt.grad.numpy().astype(np.float64), mish_grad, mish_scale)
+    assert e_fwd[x > -80].max() <= 4.5 and e_grad[x > -80].max() <= 5.5
+    assert e_fwd.max() <= 64 and e_grad.max() <= 64
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softplus_and_mish_at_extreme_inputs(dtype):
+    """+-1e4, +-88..+-100, +-inf, NaN, zeros and subnormals: against float64 references (within 4 ulp,
+    or 64 subnormal spacings where float32's e^x is subnormal), -0 kept; the infinities as torch (mish:
+    inf -> inf, -inf -> NaN, gradient NaN at both; softplus: inf, 0, gradients 1 and 0); NaN propagates."""
+    th = pytest.importorskip("torch")
+    tiny = np.finfo(np.float32).smallest_subnormal
+    x = np.array([1e4, -1e4, 88, -88, 89, -89, 100, -100, 20, -20, 21, 0.0, -0.0, tiny, -tiny, 1e-40, -1e-40, 1e-7,
+                  -1e-7, 0.5, -0.5], dtype)
+    sp, sp_grad, mish, mish_grad, _ = _softplus_mish_references(x.astype(np.float64))
+    atol = 64 * 2.0 ** -149 if dtype == np.float32 else 0
+    rtol = 4 * np.finfo(dtype).eps
+    for name, ref, dref in (("softplus", sp, sp_grad), ("mish", mish, mish_grad)):
+        xt = lm.tensor(x, requires_grad=True)
+        y = getattr(lm.nn.functional, name)(xt)
+        y.backward(lm.tensor(np.ones_like(x)))
+        got = y.detach().numpy().astype(np.float64)
+        np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol, err_msg=name)
+        np.testing.assert_allclose(xt.grad.numpy(), dref, rtol=rtol, atol=atol, err_msg=name)
+        assert np.array_equal(np.signbit(got), np.signbit(ref)), name
+        special = np.array([np.inf, -np.inf, np.nan] + [0.0] * 17, dtype)  # 20 elements: torch's vector loop
+        sl, st = lm.tensor(special, requires_grad=True), th.tensor(special, requires_grad=True)
+        yl, yt = getattr(lm.nn.functional, name)(sl), getattr(th.nn.functional, name)(st)
+        yl.backward(lm.tensor(np.ones_like(special)))
+        yt.backward(th.ones_like(st))
+        np.testing.assert_array_equal(yl.detach().numpy()[:3], yt.detach().numpy()[:3], err_msg=name)
+        np.testing.assert_array_equal(sl.grad.numpy()[:3], st.grad.numpy()[:3], err_msg=name)
+
+
+def test_gelu_tanh_float32_matches_its_formula_in_float64():
+    """GELU's tanh form (vtanh, vectorised) against 0.5 x (1 + tanh(u)) in float64 over [-20, 20]: within
+    2 ulp of 0.5 |x| (1 + |tanh u|) forward and 5 ulp of the gradient's term magnitudes (1 - tanh^2 u
+    cancels near saturation, as in float32 torch); inf gives inf, -inf and NaN NaN."""
+    x = np.linspace(-20, 20, 1_000_001, dtype=np.float32)
+    xt = lm.tensor(x, requires_grad=True)
+    y = lm.nn.functional.gelu(xt, approximate="tanh")
+    y.backward(lm.ones(len(x)))
+    xd = x.astype(np.float64)
+    k = math.sqrt(2 / math.pi)
+    t = np.tanh(k * (xd + 0.044715 * xd ** 3))
+    du = k * (1 + 3 * 0.044715 * xd * xd)
+    fwd, fwd_scale = 0.5 * xd * (1 + t), 0.5 * np.abs(xd) * (1 + np.abs(t))
+    grad, grad_scale = 0.5 * (1 + t) + 0.5 * xd * (1 - t * t) * du, 0.5 * (1 + np.abs(t)) + np.abs(0.5 * xd * (1 - t * t) * du)
+    assert _ulps(y.detach().numpy().astype(np.float64), fwd, fwd_scale).max() <= 2
+    assert _ulps(xt.grad.numpy().astype(np.float64), grad, grad_scale).max() <= 5
+    special = lm.nn.functional.gelu(lm.tensor(np.float32([np.inf, -np.inf, np.nan])), approximate="tanh").numpy()
+    assert special[0] == np.inf and np.isnan(special[1]) and np.isnan(special[2])

@@ -108,6 +108,41 @@ LAMINA_HD float vtanh(float x) {
 }
 template <typename T> LAMINA_HD T vtanh(T x) { return T(std::tanh(x)); }
 
+// Phi(-t), the standard normal lower tail, for t >= 0 (float; vectorises): 0.5 exp(q(t) - t^2/2) with
+// q(t) = log(2 Phi(-t)) + t^2/2 a least-squares polynomial fit on three pieces, [0, 2.5] (q = t r(t),
+// exact at 0), [2.5, 6] and [6, 14.5] (in t - centre), whose coefficients are selected per element
+// (one Horner evaluation, no branch). t is
+// clamped to 14.5, where the result is 0 in float; the caller handles NaN.
+LAMINA_HD float normal_tail(float t) {
+  t = clamp_float(t, 0.0f, 14.5f);
+  const bool p1 = t >= 2.5f, p2 = t >= 6.0f;
+  const float u = t - (p2 ? 10.25f : (p1 ? 4.25f : 0.0f));
+#define LAMINA_C3(a, b, c) (p2 ? (c) : (p1 ? (b) : (a)))
+  float q = LAMINA_C3(5.065915616e-07f, 0.0f, -5.242476939e-11f);
+  q = q * u + LAMINA_C3(-8.294540748e-06f, 6.866822844e-08f, 6.942599828e-10f);
+  q = q * u + LAMINA_C3(5.947582758e-05f, -6.632402005e-07f, -7.135896318e-09f);
+  q = q * u + LAMINA_C3(-2.148529456e-04f, 5.347641945e-06f, 9.696870507e-08f);
+  q = q * u + LAMINA_C3(3.410806312e-05f, -4.311412340e-05f, -1.357165729e-06f);
+  q = q * u + LAMINA_C3(4.786404315e-03f, 3.367390309e-04f, 1.896655522e-05f);
+  q = q * u + LAMINA_C3(-3.633783013e-02f, -2.610627329e-03f, -2.778968483e-04f);
+  q = q * u + LAMINA_C3(1.816906184e-01f, 2.124514244e-02f, 4.506907426e-03f);
+  q = q * u + LAMINA_C3(-7.978845835e-01f, -2.144731581e-01f, -9.578645229e-02f);
+  q = q * u + LAMINA_C3(0.0f, -1.721942544e+00f, -2.562370777e+00f);
+#undef LAMINA_C3
+  // q - t^2/2 as a + lo (t^2 = h + l exactly by an fma, then a two-sum): exp(a) (1 + lo) keeps the
+  // rounding of the argument (|a| up to 105) out of the result.
+  const float h = t * t;
+#ifdef __CUDACC__
+  const float l = fmaf(t, t, -h);
+#else
+  const float l = std::fma(t, t, -h);
+#endif
+  const float hh = -0.5f * h, a = q + hh, bb = a - q;
+  const float lo = ((q - (a - bb)) + (hh - bb)) - 0.5f * l;
+  const float y = 0.5f * vexp(a);
+  return y + y * lo;
+}
+
 // log(x) that vectorises, for positive normal x (the Box-Muller radius of randn; 0, subnormals, inf
 // and NaN are not handled): x = m 2^e with m in [sqrt(1/2), sqrt(2)), split from the bits as musl
 // does (adding 1 - sqrt(1/2) in the exponent field carries into e exactly when m >= sqrt(2)), and
@@ -306,37 +341,83 @@ struct LeakyRelu {
     return g * (x > T(0) ? T(1) : s);
   }
 };
+// e^x - 1 for x <= 0 that vectorises (float; other types std::expm1): the Taylor polynomial of degree
+// 8 for x > -0.35 (no cancellation near 0), vexp(x) - 1 below (at most -0.295: no cancellation there).
+LAMINA_HD float vexpm1_neg(float x) {
+  float p = 2.48015873e-5f;  // 1/8!
+  p = p * x + 1.98412698e-4f;
+  p = p * x + 1.38888889e-3f;
+  p = p * x + 8.33333333e-3f;
+  p = p * x + 4.16666667e-2f;
+  p = p * x + 1.66666667e-1f;
+  p = p * x + 0.5f;
+  const float small = x * (p * x + 1.0f), big = vexp(x) - 1.0f;  // (x times: -0 stays -0)
+  return x > -0.35f ? small : big;
+}
+template <typename T> LAMINA_HD T vexpm1_neg(T x) { return T(std::expm1(x)); }
 // scale (x > 0 ? x : alpha (e^x - 1)); ELU is scale = 1, SELU the fixed (alpha, scale) below.
-// d/dx for x <= 0: scale alpha e^x.
+// d/dx for x <= 0: scale alpha e^x. Parameters are converted and both sides computed for every
+// element (min(x, 0) keeps exp finite, and a NaN x NaN), so that the loops vectorise (see LeakyRelu).
 struct Elu {
   double alpha = 1, scale = 1;
   template <typename T> LAMINA_HD T fwd(T x) const {
-    return x > T(0) ? T(scale) * x : T(scale * alpha) * (std::exp(x) - T(1));
+    const T s = T(scale), sa = T(scale * alpha);
+    const T pos = s * x, neg = sa * vexpm1_neg(x > T(0) ? T(0) : x);  // NaN stays NaN
+    return x > T(0) ? pos : neg;
   }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
-    return x > T(0) ? g * T(scale) : g * T(scale * alpha) * std::exp(x);
+    const T s = T(scale), sa = T(scale * alpha);
+    const T neg = sa * vexp(x > T(0) ? T(0) : x);
+    return g * (x <= T(0) ? neg : s);  // scale at NaN, as PyTorch
   }
 };
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
-// exact: x Phi(x), Phi' = e^(-x^2/2) / sqrt(2 pi);
+// exact: x Phi(x), Phi' = e^(-x^2/2) / sqrt(2 pi); float takes Phi from normal_tail (Phi(x) = 1 - Phi(-x)
+// for x > 0: no cancellation either side), other types 0.5 std::erfc(-x / sqrt 2) (no cancellation below 0);
 // tanh:  0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), du/dx = sqrt(2/pi) (1 + 3 0.044715 x^2)
-struct Gelu {
-  bool tanh_approx = false;
-  template <typename T> LAMINA_HD T fwd(T x) const {
-    if (tanh_approx) return T(0.5) * x * (T(1) + std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x)));
-    return T(0.5) * x * (T(1) + std::erf(x * T(0.7071067811865476)));
+struct GeluExact {
+  LAMINA_HD static float cdf(float x) {
+    const float e = normal_tail(std::fabs(x));  // (selects of constants only: the loops vectorise)
+    return e * (x > 0.0f ? -1.0f : 1.0f) + (x > 0.0f ? 1.0f : 0.0f);
   }
+  template <typename T> LAMINA_HD static T cdf(T x) { return T(0.5) * std::erfc(x * T(-0.7071067811865476)); }
+  // e^(-x^2/2): float with x^2 = h + l split exactly (fma), e^(-h/2) (1 - l/2), -h/2 exact.
+  LAMINA_HD static float gauss(float x) {
+    const float h = x * x;
+#ifdef __CUDACC__
+    const float l = fmaf(x, x, -h);
+#else
+    const float l = std::fma(x, x, -h);
+#endif
+    const float y = vexp(-0.5f * h);
+    return y - y * (0.5f * l);
+  }
+  template <typename T> LAMINA_HD static T gauss(T x) { return T(std::exp(T(-0.5) * x * x)); }
+  template <typename T> LAMINA_HD T fwd(T x) const { return x * cdf(x); }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
-    if (tanh_approx) {
-      T t = std::tanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x));
-      T du = T(0.7978845608028654) * (T(1) + T(3 * 0.044715) * x * x);
-      return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
-    }
-    T cdf = T(0.5) * (T(1) + std::erf(x * T(0.7071067811865476)));
-    return g * (cdf + x * T(0.3989422804014327) * std::exp(T(-0.5) * x * x));
+    return g * (cdf(x) + x * T(0.3989422804014327) * gauss(x));
   }
 };
+struct GeluTanh {
+  template <typename T> LAMINA_HD T fwd(T x) const {
+    return T(0.5) * x * (T(1) + vtanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x)));
+  }
+  template <typename T> LAMINA_HD T grad(T x, T, T g) const {
+    T t = vtanh(T(0.7978845608028654) * (x + T(0.044715) * x * x * x));
+    T du = T(0.7978845608028654) * (T(1) + T(3 * 0.044715) * x * x);
+    return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
+  }
+};
+// The CPU kernels run GeluExact or GeluTanh in separate loops (ops/cpu/activation.cpp).
+struct Gelu {
+  bool tanh_approx = false;
+  template <typename T> LAMINA_HD T fwd(T x) const { return tanh_approx ? GeluTanh{}.fwd(x) : GeluExact{}.fwd(x); }
+  template <typename T> LAMINA_HD T grad(T x, T out, T g) const {
+    return tanh_approx ? GeluTanh{}.grad(x, out, g) : GeluExact{}.grad(x, out, g);
+  }
+};
+
 // x s(x), s = sigmoid;  d/dx = s (1 + x (1 - s))
 struct Silu {
   template <typename T> LAMINA_HD T fwd(T x) const { return x * Sigmoid{}.fwd(x); }
@@ -345,34 +426,60 @@ struct Silu {
     return g * s * (T(1) + x * (T(1) - s));
   }
 };
+// log(1 + e^y) that vectorises (float; other types std::log1p(std::exp(y))): max(y, 0) + log1p(e),
+// e = e^-|y| in (0, 1], with log1p(e) = log(u) e / (u - 1), u = 1 + e (Goldberg's correction; u - 1 is
+// exact, vlog of u in [1, 2]), e itself where u rounds to 1. y = +-inf give inf and 0; NaN stays NaN.
+LAMINA_HD float vsoftplus(float y) {
+  const float e = vexp(-std::fabs(y)), u = 1.0f + e, d = u - 1.0f;
+  // vlog(1) = 0: where u rounds to 1 the product vanishes and e is added (selects of plain values,
+  // with every operation done for every element, so that the loops vectorise)
+  const float l = vlog(u) * (e / (d == 0.0f ? 1.0f : d)) + (d == 0.0f ? e : 0.0f);
+  return (y > 0.0f ? y : 0.0f) + l;  // a NaN y: e, u and l are NaN
+}
+template <typename T> LAMINA_HD T vsoftplus(T y) { return T(std::log1p(std::exp(y))); }
 // log(1 + e^(beta x)) / beta, linear where beta x > threshold;  d/dx = sigmoid(beta x)
 struct Softplus {
   double beta = 1, threshold = 20;
   template <typename T> LAMINA_HD T fwd(T x) const {
-    T bx = x * T(beta);
-    return bx > T(threshold) ? x : std::log1p(std::exp(bx)) / T(beta);
+    const T b = T(beta), bx = x * b;
+    const T sp = vsoftplus(bx) / b;  // computed for every element: the loop vectorises
+    return bx > T(threshold) ? x : sp;
   }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
-    T bx = x * T(beta);
-    return bx > T(threshold) ? g : g * Sigmoid{}.fwd(bx);
+    const T bx = x * T(beta), s = Sigmoid{}.fwd(bx);
+    return g * (bx > T(threshold) ? T(1) : s);
   }
 };
-// x tanh(softplus(x));  d/dx = tsp + x sigmoid(x) (1 - tsp^2), tsp = tanh(softplus(x))
+// x tanh(softplus(x));  d/dx = tsp + x sigmoid(x) (1 - tsp^2), tsp = tanh(softplus(x)).
+// float: with e = e^x, tsp = n / (n + 2), n = e (e + 2), 1 - tsp^2 = 4 (n + 1) / (n + 2)^2 and
+// sigmoid = e / (1 + e): one vexp and no cancellation; x is capped at 20 in e (tsp = 1 in float), where
+// the gradient's second term is dropped (x 0: NaN at inf, as PyTorch). Other types: libm.
 struct Mish {
+  LAMINA_HD static float fwd(float x) {
+    const float e = vexp(x > 20.0f ? 20.0f : x), n = e * (e + 2.0f);
+    return x * (n / (n + 2.0f));
+  }
+  LAMINA_HD static float grad(float x, float, float g) {
+    const float e = vexp(x > 20.0f ? 20.0f : x), n = e * (e + 2.0f), d = n + 2.0f;
+    const float corr = x * (e / (1.0f + e)) * (4.0f * (n + 1.0f) / (d * d)), z = x * 0.0f;
+    return g * (n / d + (x > 20.0f ? z : corr));  // z: 0, NaN at inf (as PyTorch)
+  }
   template <typename T> LAMINA_HD T fwd(T x) const { return x * std::tanh(Softplus{}.fwd(x)); }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
     T tsp = std::tanh(Softplus{}.fwd(x));
     return g * (tsp + x * Sigmoid{}.fwd(x) * (T(1) - tsp * tsp));
   }
 };
-// clamp(x, min_val, max_val); the gradient passes strictly inside (as PyTorch's hardtanh).
+// clamp(x, min_val, max_val); the gradient passes strictly inside (as PyTorch's hardtanh; 0 at NaN).
 struct Hardtanh {
   double min_val = -1, max_val = 1;
   template <typename T> LAMINA_HD T fwd(T x) const {
-    return x < T(min_val) ? T(min_val) : (x > T(max_val) ? T(max_val) : x);
+    const T lo = T(min_val), hi = T(max_val);  // converted outside the selects: the loops vectorise
+    return x < lo ? lo : (x > hi ? hi : x);
   }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
-    return (x <= T(min_val) || x >= T(max_val)) ? T(0) : g;
+    const T lo = T(min_val), hi = T(max_val);
+    return (x > lo && x < hi) ? g : T(0);  // 0 at NaN, as PyTorch
   }
 };
 

@@ -4,6 +4,7 @@
 // silu, softplus, mish, hardtanh) are functors with members run by one templated kernel pair.
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "core/parallel.h"
@@ -69,15 +70,27 @@ template void softmax_backward<double>(double*, const double*, const double*, in
 // Parametrised activations (functors of ops/math.h, which read x only): out = act(inp),
 // dinp = act'(inp) dout (written).
 template <typename T, typename Act> void activation(T* out, const T* inp, int64_t n, Act act) {
-  parallel_for(0, n, 16384, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) out[i] = act.fwd(inp[i]);
-  });
+  if constexpr (std::is_same_v<Act, math::Gelu>) {  // one loop per form, so that each vectorises
+    if (act.tanh_approx) return activation(out, inp, n, math::GeluTanh{});
+    return activation(out, inp, n, math::GeluExact{});
+  } else {
+    parallel_for(0, n, 16384, [&](int64_t b, int64_t e) {
+      const Act a = act;  // a local copy: its members cannot alias out, so they stay in registers
+      for (int64_t i = b; i < e; ++i) out[i] = a.fwd(inp[i]);
+    });
+  }
 }
 
 template <typename T, typename Act> void activation_backward(T* dinp, const T* dout, const T* inp, int64_t n, Act act) {
-  parallel_for(0, n, 16384, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dinp[i] = act.grad(inp[i], T(0), dout[i]);
-  });
+  if constexpr (std::is_same_v<Act, math::Gelu>) {
+    if (act.tanh_approx) return activation_backward(dinp, dout, inp, n, math::GeluTanh{});
+    return activation_backward(dinp, dout, inp, n, math::GeluExact{});
+  } else {
+    parallel_for(0, n, 16384, [&](int64_t b, int64_t e) {
+      const Act a = act;
+      for (int64_t i = b; i < e; ++i) dinp[i] = a.grad(inp[i], T(0), dout[i]);
+    });
+  }
 }
 
 // PReLU: inp (outer, C, inner), weight (C,), out (outer, C, inner): leaky relu with slope weight[c].
