@@ -60,6 +60,13 @@ LAMINA_HD float clamp_float(float x, float lo, float hi) { return fminf(fmaxf(x,
 inline float clamp_float(float x, float lo, float hi) { return std::min(std::max(x, lo), hi); }
 #endif
 
+// The rounding error of x * x (x x = h + square_low(x, h) exactly, h = x x rounded): one fma.
+#ifdef __CUDACC__
+LAMINA_HD float square_low(float x, float h) { return fmaf(x, x, -h); }
+#else
+inline float square_low(float x, float h) { return std::fma(x, x, -h); }
+#endif
+
 // exp(x) that vectorises: float gets a branch-free polynomial (within 2 ulp of std::exp over the
 // whole range, subnormal results included; tests/test_math_accuracy.py checks it), other types
 // keep std::exp. p 2^n1 2^n2 with the two normal powers of exp_parts, so that results down to the
@@ -131,12 +138,7 @@ LAMINA_HD float normal_tail(float t) {
 #undef LAMINA_C3
   // q - t^2/2 as a + lo (t^2 = h + l exactly by an fma, then a two-sum): exp(a) (1 + lo) keeps the
   // rounding of the argument (|a| up to 105) out of the result.
-  const float h = t * t;
-#ifdef __CUDACC__
-  const float l = fmaf(t, t, -h);
-#else
-  const float l = std::fma(t, t, -h);
-#endif
+  const float h = t * t, l = square_low(t, h);
   const float hh = -0.5f * h, a = q + hh, bb = a - q;
   const float lo = ((q - (a - bb)) + (hh - bb)) - 0.5f * l;
   const float y = 0.5f * vexp(a);
@@ -384,12 +386,7 @@ struct GeluExact {
   template <typename T> LAMINA_HD static T cdf(T x) { return T(0.5) * std::erfc(x * T(-0.7071067811865476)); }
   // e^(-x^2/2): float with x^2 = h + l split exactly (fma), e^(-h/2) (1 - l/2), -h/2 exact.
   LAMINA_HD static float gauss(float x) {
-    const float h = x * x;
-#ifdef __CUDACC__
-    const float l = fmaf(x, x, -h);
-#else
-    const float l = std::fma(x, x, -h);
-#endif
+    const float h = x * x, l = square_low(x, h);
     const float y = vexp(-0.5f * h);
     return y - y * (0.5f * l);
   }
