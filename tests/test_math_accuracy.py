@@ -202,8 +202,8 @@ def _ulps(got, ref, scale=None):
 
 
 def test_gelu_float32_within_a_few_ulp_forward_and_backward():
-    """Exact GELU (math.h normal_tail: Phi(-|x|) = 0.5 exp(q(|x|) - x^2/2), the argument carried as a
-    sum of two floats) against float64 over [-14.5, 10] and near 0 (log-spaced): forward within 4.5 ulp
+    """Exact GELU (math.h GeluExact: Phi(-|x|) = exp(-x^2/2) normal_mills(|x|), x^2 split
+    by an fma) against float64 over [-14.5, 10] and near 0 (log-spaced): forward within 4.5 ulp
     for x > -6 (torch's float32 GELU is off by up to 1e-7 absolute there and returns 0 below), 6 ulp
     down to -13 (normal results), 20 ulp of the subnormal spacing below; backward within 3.5 ulp of
     |Phi| + |x phi| (its zero near x = -0.75 is a cancellation) for x > -10, 8 ulp below."""

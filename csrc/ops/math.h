@@ -115,34 +115,29 @@ LAMINA_HD float vtanh(float x) {
 }
 template <typename T> LAMINA_HD T vtanh(T x) { return T(std::tanh(x)); }
 
-// Phi(-t), the standard normal lower tail, for t >= 0 (float; vectorises): 0.5 exp(q(t) - t^2/2) with
-// q(t) = log(2 Phi(-t)) + t^2/2 a least-squares polynomial fit on three pieces, [0, 2.5] (q = t r(t),
-// exact at 0), [2.5, 6] and [6, 14.5] (in t - centre), whose coefficients are selected per element
-// (one Horner evaluation, no branch). t is
-// clamped to 14.5, where the result is 0 in float; the caller handles NaN.
-LAMINA_HD float normal_tail(float t) {
-  t = clamp_float(t, 0.0f, 14.5f);
-  const bool p1 = t >= 2.5f, p2 = t >= 6.0f;
-  const float u = t - (p2 ? 10.25f : (p1 ? 4.25f : 0.0f));
+// R(t) = Phi(-t) / e^(-t^2/2) for 0 <= t <= 14.5 (float; vectorises): a weighted least-squares fit of
+// degree 12 on three pieces, [0, 2.25], [2.25, 6.5], [6.5, 14.5] (in t - centre), whose coefficients are
+// selected per element (one Horner evaluation, no branch). GeluExact multiplies it by e^(-t^2/2), which
+// its gradient shares.
+LAMINA_HD float normal_mills(float t) {
+  const bool p1 = t >= 2.25f, p2 = t >= 6.5f;
+  const float u = t - (p2 ? 10.5f : (p1 ? 4.375f : 1.0f));
 #define LAMINA_C3(a, b, c) (p2 ? (c) : (p1 ? (b) : (a)))
-  float q = LAMINA_C3(5.065915616e-07f, 0.0f, -5.242476939e-11f);
-  q = q * u + LAMINA_C3(-8.294540748e-06f, 6.866822844e-08f, 6.942599828e-10f);
-  q = q * u + LAMINA_C3(5.947582758e-05f, -6.632402005e-07f, -7.135896318e-09f);
-  q = q * u + LAMINA_C3(-2.148529456e-04f, 5.347641945e-06f, 9.696870507e-08f);
-  q = q * u + LAMINA_C3(3.410806312e-05f, -4.311412340e-05f, -1.357165729e-06f);
-  q = q * u + LAMINA_C3(4.786404315e-03f, 3.367390309e-04f, 1.896655522e-05f);
-  q = q * u + LAMINA_C3(-3.633783013e-02f, -2.610627329e-03f, -2.778968483e-04f);
-  q = q * u + LAMINA_C3(1.816906184e-01f, 2.124514244e-02f, 4.506907426e-03f);
-  q = q * u + LAMINA_C3(-7.978845835e-01f, -2.144731581e-01f, -9.578645229e-02f);
-  q = q * u + LAMINA_C3(0.0f, -1.721942544e+00f, -2.562370777e+00f);
+  float q = LAMINA_C3(3.233870132e-07f, 1.237838304e-10f, 1.483591760e-14f);
+  q = q * u + LAMINA_C3(-1.908993227e-06f, -8.205898738e-10f, -1.751648007e-13f);
+  q = q * u + LAMINA_C3(6.778011993e-06f, 3.394789116e-09f, 1.260846896e-12f);
+  q = q * u + LAMINA_C3(-2.403927829e-05f, -2.043081260e-08f, -1.431162914e-11f);
+  q = q * u + LAMINA_C3(8.797734336e-05f, 1.320572380e-07f, 1.777075986e-10f);
+  q = q * u + LAMINA_C3(-3.074179403e-04f, -7.774569895e-07f, -2.008730071e-09f);
+  q = q * u + LAMINA_C3(1.015152549e-03f, 4.436241397e-06f, 2.237388230e-08f);
+  q = q * u + LAMINA_C3(-3.166033654e-03f, -2.481763659e-05f, -2.488822020e-07f);
+  q = q * u + LAMINA_C3(9.255319834e-03f, 1.352203835e-04f, 2.748143515e-06f);
+  q = q * u + LAMINA_C3(-2.508561127e-02f, -7.157082437e-04f, -3.010026740e-05f);
+  q = q * u + LAMINA_C3(6.210715696e-02f, 3.672091989e-03f, 3.270441375e-04f);
+  q = q * u + LAMINA_C3(-1.373639852e-01f, -1.821251586e-02f, -3.524263855e-03f);
+  q = q * u + LAMINA_C3(2.615782917e-01f, 8.702394366e-02f, 3.765885904e-02f);
 #undef LAMINA_C3
-  // q - t^2/2 as a + lo (t^2 = h + l exactly by an fma, then a two-sum): exp(a) (1 + lo) keeps the
-  // rounding of the argument (|a| up to 105) out of the result.
-  const float h = t * t, l = square_low(t, h);
-  const float hh = -0.5f * h, a = q + hh, bb = a - q;
-  const float lo = ((q - (a - bb)) + (hh - bb)) - 0.5f * l;
-  const float y = 0.5f * vexp(a);
-  return y + y * lo;
+  return q;
 }
 
 // log(x) that vectorises, for positive normal x (the Box-Muller radius of randn; 0, subnormals, inf
@@ -375,23 +370,46 @@ struct Elu {
 };
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
-// exact: x Phi(x), Phi' = e^(-x^2/2) / sqrt(2 pi); float takes Phi from normal_tail (Phi(x) = 1 - Phi(-x)
-// for x > 0: no cancellation either side), other types 0.5 std::erfc(-x / sqrt 2) (no cancellation below 0);
+// exact: x Phi(x), Phi' = e^(-x^2/2) / sqrt(2 pi); float takes Phi(-|x|) = e^(-x^2/2) normal_mills(|x|)
+// (Phi(x) = 1 - Phi(-x) for x > 0: no cancellation either side), other types 0.5 std::erfc(-x / sqrt 2) (no cancellation below 0);
 // tanh:  0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), du/dx = sqrt(2/pi) (1 + 3 0.044715 x^2)
 struct GeluExact {
-  LAMINA_HD static float cdf(float x) {
-    const float e = normal_tail(std::fabs(x));  // (selects of constants only: the loops vectorise)
-    return e * (x > 0.0f ? -1.0f : 1.0f) + (x > 0.0f ? 1.0f : 0.0f);
+  // e^(-t^2/2) = p 2^n1 2^n2 for t >= 0 clamped to 14.5 (the result is then 0 in float), with t^2 = h + l
+  // split exactly (fma), -h/2 exact, and p carrying the factor (1 - l/2).
+  struct Gauss {
+    float p;
+    int32_t n1, n2;
+  };
+  LAMINA_HD static Gauss gauss_parts(float t) {
+    const float h = t * t, l = square_low(t, h);
+    const ExpParts e = exp_parts(-0.5f * h);
+    return {e.p - e.p * (0.5f * l), e.n1, e.n2};
   }
   template <typename T> LAMINA_HD static T cdf(T x) { return T(0.5) * std::erfc(x * T(-0.7071067811865476)); }
-  // e^(-x^2/2): float with x^2 = h + l split exactly (fma), e^(-h/2) (1 - l/2), -h/2 exact.
-  LAMINA_HD static float gauss(float x) {
-    const float h = x * x, l = square_low(x, h);
-    const float y = vexp(-0.5f * h);
-    return y - y * (0.5f * l);
-  }
   template <typename T> LAMINA_HD static T gauss(T x) { return T(std::exp(T(-0.5) * x * x)); }
+  // float: x Phi(-t) = (x p R(t)) 2^n1 2^n2 (rounded once into the subnormals) for x <= 0, x - that for
+  // x > 0; |x| > 14.5 gives x or x 0 (-0, NaN at -inf); NaN propagates through the product.
+  LAMINA_HD float fwd(float x) const {
+    const float t = clamp_float(std::fabs(x), 0.0f, 14.5f);
+    const Gauss e = gauss_parts(t);
+    const float small = x * (e.p * normal_mills(t)) * pow2(e.n1) * pow2(e.n2);
+    const float r = x > 0.0f ? x - small : small;
+    const float big = x > 0.0f ? x : x * 0.0f;
+    return std::fabs(x) > 14.5f ? big : r;
+  }
   template <typename T> LAMINA_HD T fwd(T x) const { return x * cdf(x); }
+  // float: Phi(x) + x phi(x) = e^(-t^2/2) (R(t) - t / sqrt(2 pi)) = d for x <= 0, 1 - d for x > 0.
+  LAMINA_HD float grad(float x, float, float g) const {
+    const float t = clamp_float(std::fabs(x), 0.0f, 14.5f);
+    const Gauss e = gauss_parts(t);
+    const float E = e.p * pow2(e.n1) * pow2(e.n2);
+#ifdef __CUDACC__
+    const float d = E * fmaf(-0.3989422804014327f, t, normal_mills(t));
+#else
+    const float d = E * std::fma(-0.3989422804014327f, t, normal_mills(t));
+#endif
+    return g * (x > 0.0f ? 1.0f - d : (x != x ? x : d));
+  }
   template <typename T> LAMINA_HD T grad(T x, T, T g) const {
     return g * (cdf(x) + x * T(0.3989422804014327) * gauss(x));
   }
