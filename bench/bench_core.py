@@ -7,6 +7,9 @@
     libraries pick their own kernel; threadpoolctl, when installed, enforces and reports it.
 (b) Median microseconds per call of tiny ops (10-element float32) in lamina, PyTorch and NumPy,
     timed with timeit, the frameworks interleaved repeat by repeat.
+(c) Median milliseconds of large elementwise kernels at 1 thread, lamina and PyTorch interleaved:
+    randn of 1M samples (float32, float64) and the activations' forward on a (128, 16, 28, 28)
+    float32 tensor (the MNIST net's first activation).
 Writes bench/results/core-<date>.md. Usage: python bench/bench_core.py [--quick]
 """
 import argparse
@@ -120,6 +123,47 @@ def run_small_ops(number, repeats):
     return results
 
 
+# --- (c) large elementwise kernels at 1 thread ---------------------------------------------------
+
+KERNELS = ["randn float32", "randn float64", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu tanh", "silu",
+           "softplus", "mish", "hardtanh", "sigmoid", "tanh"]
+
+
+def kernel_calls(lib, x):
+    """label -> a call of lib (lamina or torch) on x (or making 1M normal samples)."""
+    F = lib.nn.functional
+    calls = {"randn float32": lambda: lib.randn(1_000_000), "randn float64": lambda: lib.randn(1_000_000, dtype=lib.float64),
+             "gelu tanh": lambda: F.gelu(x, approximate="tanh")}
+    for name in KERNELS:
+        if name not in calls:
+            fn = getattr(F, name)
+            calls[name] = lambda fn=fn: fn(x)
+    return calls
+
+
+def run_kernels(repeats):
+    import numpy as np
+    import torch
+    import lamina
+    before = lamina.get_num_threads(), torch.get_num_threads()
+    lamina.set_num_threads(1)
+    torch.set_num_threads(1)
+    x = np.random.default_rng(0).standard_normal((128, 16, 28, 28), dtype=np.float32)
+    sides = {"lamina": kernel_calls(lamina, lamina.tensor(x)), "torch": kernel_calls(torch, torch.tensor(x))}
+    results = {}
+    for name in KERNELS:
+        samples = {lib: [] for lib in sides}
+        for r in range(repeats):
+            for lib in (sides if r % 2 == 0 else reversed(list(sides))):
+                t0 = time.perf_counter()
+                sides[lib][name]()
+                samples[lib].append((time.perf_counter() - t0) * 1e3)
+        results[name] = {lib: statistics.median(v[1:]) for lib, v in samples.items()}  # the first call warms up
+    lamina.set_num_threads(before[0])
+    torch.set_num_threads(before[1])
+    return results
+
+
 # --- report -------------------------------------------------------------------------------------
 
 def cpu_model():
@@ -146,7 +190,7 @@ def versions():
     }
 
 
-def write_report(date, matmul, small, small_threads, number, repeats, load):
+def write_report(date, matmul, small, small_threads, number, repeats, kernels, load):
     lines = [f"# Lamina core benchmarks, {date}", ""]
     lines += [f"- machine: {cpu_model()}, {os.cpu_count()} logical CPUs ({platform.machine()}, {platform.system()})",
               f"- load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}"]
@@ -174,6 +218,12 @@ def write_report(date, matmul, small, small_threads, number, repeats, load):
     for label, r in small.items():
         numpy_us = f"{r['numpy']:.3f}" if "numpy" in r else "-"
         lines.append(f"| `{label}` | {r['lamina']:.3f} | {r['torch']:.3f} | {numpy_us} | {r['lamina'] / r['torch']:.2f} |")
+    lines += ["", "## large elementwise kernels, 1 thread (median ms per call, lower is better)", "",
+              "randn: 1M samples; activations: forward on a (128, 16, 28, 28) float32 tensor. Lamina and",
+              "PyTorch alternate call by call.", "",
+              "| kernel | lamina | torch | torch / lamina |", "|---|---:|---:|---:|"]
+    for label, r in kernels.items():
+        lines.append(f"| {label} | {r['lamina']:.3f} | {r['torch']:.3f} | {r['torch'] / r['lamina']:.2f}x |")
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"core-{date}.md")
     with open(path, "w") as f:
@@ -198,8 +248,10 @@ def main():
     small_threads = lamina.get_num_threads()
     torch.set_num_threads(small_threads)
     small = run_small_ops(number, repeats)
+    kernels = run_kernels(5 if args.quick else 21)
     date = datetime.date.today().isoformat()
-    path, report = write_report(date, matmul, small, small_threads, number, repeats, (load_before, os.getloadavg()[0]))
+    path, report = write_report(date, matmul, small, small_threads, number, repeats, kernels,
+                                (load_before, os.getloadavg()[0]))
     print(report)
     print(f"\nwritten to {path}")
 
