@@ -112,7 +112,7 @@ def test_conv2d_matches_torch_across_batch_chunks(n, size):
 
 
 # Winograd F(4x4, 3x3): 3x3, stride 1, no dilation or groups, >= 8 channels on both sides, and for
-# the forward and input gradient C OC >= 20 (C + OC) (below it the implicit GEMM runs them; the
+# the forward and input gradient C OC >= 6 (C + OC) (below it the implicit GEMM runs them; the
 # weight gradient takes Winograd from C OC >= 16 (C + OC)). Outputs smaller than a tile, not a
 # multiple of 4, padding 0 / 1 / 2 / 'same', a batch whose tiles fill more than one block, and
 # transposed convolutions (whose forward is the input gradient's path). The small-channel rows run
@@ -120,12 +120,12 @@ def test_conv2d_matches_torch_across_batch_chunks(n, size):
 # every 16 tiles on the border.
 @pytest.mark.parametrize("n, c, oc, h, w, padding", [
     (2, 8, 9, 6, 7, 1), (1, 9, 8, 3, 3, 0), (3, 8, 8, 5, 4, 2), (2, 12, 10, 10, 11, "same"), (4, 8, 8, 33, 35, 1),
-    (2, 32, 32, 9, 11, 1), (3, 32, 33, 7, 6, 2), (14, 32, 32, 18, 22, 0), (5, 32, 16, 14, 14, 1),
+    (2, 32, 32, 9, 11, 1), (3, 32, 33, 7, 6, 2), (14, 32, 32, 18, 22, 0), (5, 32, 16, 14, 14, 1), (3, 16, 32, 14, 14, 1),
     (2, 40, 48, 9, 11, 1), (3, 48, 40, 7, 6, 2), (4, 64, 32, 14, 14, "same"), (2, 40, 40, 33, 35, 0),
 ])
 def test_conv2d_winograd_matches_torch(n, c, oc, h, w, padding):
     r = np.random.default_rng(c * h + w)
-    scale = np.float32(0.5 if c < 32 else 0.15)  # outputs of order 1-10 (float32 atol 5e-5)
+    scale = np.float32(0.5 if max(c, oc) < 32 else 0.15)  # outputs, input gradients of order 1-10 (atol 5e-5)
     x, wt, b = randn(r, n, c, h, w), randn(r, oc, c, 3, 3) * scale, randn(r, oc)
     wt_t = randn(r, c, oc, 3, 3) * scale
     # output, input and bias gradients (the weight a constant of the function)
@@ -161,7 +161,7 @@ def test_winograd_blocks_on_separate_threads_match_one_thread_and_torch():
 # padding and padding beyond the kernel (the input gradient's padding is then negative), rows
 # shorter and longer than a vector; conv1d and the transposed convolutions run the same kernels.
 @pytest.mark.parametrize("n, c, oc, h, w, k, kwargs", [
-    (3, 16, 32, 14, 14, (3, 3), dict(padding=1)),                      # the MNIST net's second layer
+    (3, 9, 12, 14, 14, (3, 3), dict(padding=1)),                       # 3x3 below Winograd's C OC >= 6 (C + OC)
     (2, 9, 13, 11, 37, (3, 3), dict(padding=(2, 0))),
     (2, 8, 6, 10, 9, (4, 3), dict(padding="same", dilation=(1, 2))),  # top 1, bottom 2, sides 2
     (1, 12, 7, 6, 5, (3, 3), dict(padding=3)),
@@ -181,8 +181,8 @@ def test_conv2d_implicit_gemm_matches_torch(n, c, oc, h, w, k, kwargs):
 
 
 def test_winograd_in_float64_matches_torch():
-    # the gradcheck of the Winograd path: with 40 channels (the least that takes it) finite
-    # differences over 14,400 weights take a minute, so PyTorch's float64 gradients stand in for them
+    # every gradient of the Winograd paths against PyTorch's in float64, 40 channels (finite
+    # differences over its 14,400 weights would take a minute; GRADCHECK_CASES has smaller ones)
     r = np.random.default_rng(11)
     x, wt, b = (randn(r, 2, 40, 6, 7, dtype=np.float64), randn(r, 40, 40, 3, 3, dtype=np.float64),
                 randn(r, 40, dtype=np.float64))
@@ -194,7 +194,7 @@ def test_implicit_gemm_on_two_threads_matches_one_thread():
     # tasks are (image, tile of output channels) and, for the weight gradient, fixed groups of
     # images summed in order: the same arithmetic at any thread count
     r = np.random.default_rng(3)
-    x, wt, g = randn(r, 9, 16, 14, 14), randn(r, 20, 16, 3, 3), randn(r, 9, 20, 14, 14)
+    x, wt, g = randn(r, 9, 9, 14, 14), randn(r, 12, 9, 3, 3), randn(r, 9, 12, 14, 14)
 
     def run():
         t, weight = lm.tensor(x, requires_grad=True), lm.tensor(wt, requires_grad=True)
@@ -208,7 +208,7 @@ def test_implicit_gemm_on_two_threads_matches_one_thread():
 # each path, with every set of needed gradients, in float32 and float64 (the planes' sums are added
 # in double in image order on every path, so the fused and separate sums agree exactly).
 BIAS_PATHS = [
-    (4, 16, 32, 14, 14, {}),                    # implicit GEMM gradients (MNIST conv 2)
+    (4, 9, 12, 14, 14, {}),                     # implicit GEMM gradients
     (3, 1, 16, 28, 28, {}),                     # im2col weight gradient, one image per chunk (MNIST conv 1)
     (19, 3, 4, 8, 8, {}),                       # im2col, chunks of 8 images
     (2, 40, 40, 9, 11, dict(winograd=True)),    # Winograd
@@ -300,6 +300,8 @@ GRADCHECK_CASES = [
     ("conv2d", (3, 5, 5), (2, 3, 3, 3), dict(padding=1)),                         # unbatched
     ("conv2d", (2, 8, 5, 6), (8, 8, 3, 3), dict(padding=1)),                      # implicit GEMM (all three)
     ("conv_transpose2d", (1, 8, 3, 5), (8, 9, 3, 3), {}),                         # implicit GEMM, transposed
+    ("conv2d", (1, 12, 5, 6), (12, 12, 3, 3), dict(padding=1)),                   # Winograd forward, input gradient
+    ("conv2d", (1, 32, 4, 5), (32, 32, 3, 3), dict(padding=1)),                   # Winograd weight gradient
     ("conv1d", (2, 4, 7), (4, 2, 3), dict(stride=2, padding=2, dilation=2, groups=2)),
     ("conv_transpose2d", (2, 4, 3, 3), (4, 3, 3, 2), dict(stride=2, padding=1, output_padding=1, groups=2)),
     ("conv_transpose2d", (1, 2, 3, 2), (2, 2, 2, 2), dict(stride=(1, 3), dilation=2, output_padding=(1, 0))),

@@ -282,6 +282,12 @@ constexpr int64_t kWinogradBlockBytes = 1 << 19;   // V and M of one block of ti
 // 32x32 -> 32 channels: 3 channels 0.71 -> 0.96 ms, 4: 1.05 -> 1.00, 8: 2.05 -> 1.35).
 constexpr int64_t kWinogradMinChannels = 8;
 
+// Elements from one of the 36 matrices of a transform (U, V, M and their gradients) to the next:
+// n = rows x columns plus one vector of lanes. n itself is often a multiple of 4 KB (64 x 64 floats,
+// 32 x 32 x 4), and the 36 values a transform writes or reads at once, one per matrix, then all map
+// to one set of the L1 cache: 36 lines in its 12 ways, evicted at every access.
+int64_t winograd_stride(int64_t n) { return n + kLanes; }
+
 bool use_winograd(const ConvShape& s) {
   return s.KH == 3 && s.KW == 3 && s.sh == 1 && s.sw == 1 && s.dh == 1 && s.dw == 1 && s.groups == 1 &&
          std::min(s.C, s.OC) >= kWinogradMinChannels;
@@ -314,11 +320,16 @@ template <typename T> inline void winograd_output_1d(T* z, int64_t zs, const T* 
   }
 }
 
+// Multiplications by 1/6, 1/12, 1/24 (rounded in double) instead of divisions, which made the
+// filter transforms 4% of the CIFAR CNN's step: the results are rounded to float after.
+constexpr double kSixth = 1.0 / 6, kTwelfth = 1.0 / 12, kTwentyFourth = 1.0 / 24;
+
 // u[i] = (G g)[i], i < 6, in double, for g[k gs], k < 3.
 inline void winograd_filter_1d(double* u, const double* g, int64_t gs) {
   double g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
-  u[0] = g0 / 4, u[1] = -(g0 + g1 + g2) / 6, u[2] = -(g0 - g1 + g2) / 6;
-  u[3] = g0 / 24 + g1 / 12 + g2 / 6, u[4] = g0 / 24 - g1 / 12 + g2 / 6, u[5] = g2;
+  u[0] = g0 * 0.25, u[1] = -(g0 + g1 + g2) * kSixth, u[2] = -(g0 - g1 + g2) * kSixth;
+  u[3] = g0 * kTwentyFourth + g1 * kTwelfth + g2 * kSixth, u[4] = g0 * kTwentyFourth - g1 * kTwelfth + g2 * kSixth;
+  u[5] = g2;
 }
 
 // z[i zs] = (A z')[i], i < 6, for the kLanes lanes of rows m[a ms], a < 4: the adjoint of
@@ -340,17 +351,20 @@ template <typename T> inline void winograd_output_adjoint_1d(T* z, int64_t zs, c
 // g[k gs] = (G^T u)[k], k < 3, in double, for u[i us], i < 6: the adjoint of winograd_filter_1d.
 inline void winograd_filter_adjoint_1d(double* g, int64_t gs, const double* u, int64_t us) {
   double u0 = u[0], u1 = u[us], u2 = u[2 * us], u3 = u[3 * us], u4 = u[4 * us], u5 = u[5 * us];
-  g[0] = u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24;
-  g[gs] = (u2 - u1) / 6 + (u3 - u4) / 12;
-  g[2 * gs] = (u3 + u4 - u1 - u2) / 6 + u5;
+  g[0] = u0 * 0.25 - (u1 + u2) * kSixth + (u3 + u4) * kTwentyFourth;
+  g[gs] = (u2 - u1) * kSixth + (u3 - u4) * kTwelfth;
+  g[2 * gs] = (u3 + u4 - u1 - u2) * kSixth + u5;
 }
 
 // U (36, OC, C) = G g G^T for the filters g = weight[o, c] (weight (OC, C, 3, 3)), or with
-// `flip` for W'[c, o] = weight[o, c] rotated by 180 degrees (U then (36, C, OC)).
+// `flip` for W'[c, o] = weight[o, c] rotated by 180 degrees (U then (36, C, OC)). The filters run in
+// U's order (row by row of each U_xi), so that its 36 streams are written in sequence (in the
+// weight's order, the flipped U took 4% of the CIFAR CNN's step in stores a row apart).
 template <typename T> void winograd_filters(T* U, const T* weight, int64_t OC, int64_t C, bool flip) {
-  const int64_t rows = flip ? C : OC, cols = flip ? OC : C;
+  const int64_t rows = flip ? C : OC, cols = flip ? OC : C, stride = winograd_stride(OC * C);
   parallel_for(0, OC * C, grain_for(200), [&](int64_t b, int64_t e) {
-    for (int64_t p = b; p < e; ++p) {
+    for (int64_t q = b; q < e; ++q) {
+      const int64_t row = q / cols, col = q % cols, p = flip ? col * C + row : q;  // p = o C + c
       double g[9], gt[18], u[36], gcol[6];  // g (3, 3); gt (3, 6) = g G^T row by row; u (6, 6) = G gt
       for (int64_t k = 0; k < 9; ++k) g[k] = double(weight[p * 9 + (flip ? 8 - k : k)]);
       for (int64_t r = 0; r < 3; ++r) winograd_filter_1d(gt + 6 * r, g + 3 * r, 1);
@@ -358,8 +372,7 @@ template <typename T> void winograd_filters(T* U, const T* weight, int64_t OC, i
         winograd_filter_1d(gcol, gt + j, 6);
         for (int64_t i = 0; i < 6; ++i) u[i * 6 + j] = gcol[i];
       }
-      int64_t o = p / C, c = p % C, row = flip ? c : o, col = flip ? o : c;
-      for (int64_t xi = 0; xi < 36; ++xi) U[(xi * rows + row) * cols + col] = T(u[xi]);
+      for (int64_t xi = 0; xi < 36; ++xi) U[xi * stride + q] = T(u[xi]);
     }
   });
 }
@@ -367,57 +380,108 @@ template <typename T> void winograd_filters(T* U, const T* weight, int64_t OC, i
 // Tiles t = (n, th, tw) over N x TH x TW, TH = ceil(OH / 4), TW = ceil(OW / 4): tile t covers
 // output rows 4 th + a and columns 4 tw + b, a, b < 4 (clipped to the plane), and reads input rows
 // 4 th - ph + r and columns 4 tw - pw + k, r, k < 6 (0 outside the plane). A block holds `width`
-// tiles (a multiple of kLanes) from `first` on, `count` of them real (the lanes past them are 0),
-// and each real tile's image, its first input row and column, and its offset in the output plane.
+// tiles (a multiple of kLanes) from `first` on, `count` of them real. Each tile keeps where its
+// patch and its output tile start (channel 0 of its image, in the input and the output, which may
+// lie before the plane's first row or column) and which of their rows and columns lie inside the
+// plane (bit r of in_rows, bit k of in_cols, ...); the lanes past `count` have no rows.
 struct TileBlock {
   struct Tile {
-    int64_t image, in_row, in_col, out_offset;
-    bool whole;   // all 4 x 4 outputs inside the plane
-    bool inside;  // all 6 x 6 inputs inside the plane
+    int64_t in_offset = 0, out_offset = 0;
+    uint8_t in_rows = 0, in_cols = 0, out_rows = 0, out_cols = 0;
   };
   int64_t count, width;
   std::vector<Tile> tiles;
-  TileBlock(int64_t first, int64_t count_, int64_t width_, const ConvShape& s) : count(count_), width(width_) {
+  TileBlock(int64_t first, int64_t count_, int64_t width_, const ConvShape& s)
+      : count(count_), width(width_), tiles(size_t(width_)) {
     const int64_t TH = (s.OH + 3) / 4, TW = (s.OW + 3) / 4;
-    for (int64_t t = first; t < first + count; ++t) {
-      const int64_t i0 = t / TW % TH * 4, j0 = t % TW * 4, r0 = i0 - s.ph, c0 = j0 - s.pw;
-      tiles.push_back({t / (TH * TW), r0, c0, i0 * s.OW + j0, i0 + 4 <= s.OH && j0 + 4 <= s.OW,
-                       r0 >= 0 && r0 + 6 <= s.H && c0 >= 0 && c0 + 6 <= s.W});
+    // Bit i for each i < n with 0 <= start + i < size.
+    auto inside = [](int64_t start, int64_t n, int64_t size) {
+      uint8_t bits = 0;
+      for (int64_t i = 0; i < n; ++i) bits |= uint8_t(start + i >= 0 && start + i < size) << i;
+      return bits;
+    };
+    for (int64_t q = 0; q < count; ++q) {
+      const int64_t t = first + q, image = t / (TH * TW), i0 = t / TW % TH * 4, j0 = t % TW * 4;
+      const int64_t r0 = i0 - s.ph, c0 = j0 - s.pw;
+      tiles[size_t(q)] = {(image * s.C * s.H + r0) * s.W + c0, (image * s.OC * s.OH + i0) * s.OW + j0,
+                          inside(r0, 6, s.H), inside(c0, 6, s.W), inside(i0, 4, s.OH), inside(j0, 4, s.OW)};
     }
   }
 };
 
-// V (36, C, width) = B^T d B for the block's tiles and every input channel. A patch d inside the
-// plane is read directly; one on its border (or in the padding) element by element, 0 outside.
-// (A zero-bordered copy of each plane, read by every tile, cost more: its unaligned vector stores,
-// read back at once by scalar loads, stalled store forwarding.)
+// base + offset for the AVX-512 forms below, formed as an integer: a tile's row may start before
+// the tensor (in the padding) or past it (below the plane), where the masks leave every value unread
+// and unwritten.
+#if defined(__AVX512F__)
+inline float* address(const float* base, int64_t offset) {
+  return reinterpret_cast<float*>(reinterpret_cast<uintptr_t>(base) + uintptr_t(offset) * sizeof(float));
+}
+#endif
+
+// d[(r n + k) kLanes + l] = src[o_l + r ld + k] for the group's lanes l < kLanes (tiles[l]), rows r < m,
+// columns k < n <= 6, with o_l the tile's offset (in_offset or out_offset, by `input`) plus `shift`:
+// the tiles' patches (input, m = n = 6) or output tiles (m = n = 4) turned lane-major, 0 outside the
+// plane. The scalar form copies value by value; the AVX-512 float form loads each lane's row (8
+// values) and transposes 16 rows into column vectors in registers.
+template <typename T>
+void gather_tiles(T* d, int64_t m, int64_t n, const T* src, int64_t shift, int64_t ld, const TileBlock::Tile* tiles,
+                  bool input) {
+  for (int64_t l = 0; l < kLanes; ++l) {
+    const TileBlock::Tile& tile = tiles[l];
+    const int64_t o = (input ? tile.in_offset : tile.out_offset) + shift;
+    const uint8_t rows = input ? tile.in_rows : tile.out_rows, cols = input ? tile.in_cols : tile.out_cols;
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t k = 0; k < n; ++k)
+        d[(r * n + k) * kLanes + l] = (rows >> r & cols >> k & 1) ? src[o + r * ld + k] : T(0);
+  }
+}
+#if defined(__AVX512F__)
+template <>
+void gather_tiles<float>(float* d, int64_t m, int64_t n, const float* src, int64_t shift, int64_t ld,
+                         const TileBlock::Tile* tiles, bool input) {
+  static_assert(kLanes == 16, "the transpose below takes 16 lanes");
+  for (int64_t r = 0; r < m; ++r) {
+    // z[p] holds the rows of lanes p and p + 4 (p < 4), z[4 + p] those of lanes 8 + p and 12 + p.
+    __m512 z[8];
+    for (int p = 0; p < 8; ++p) {
+      __m256 half[2];
+      for (int h = 0; h < 2; ++h) {
+        const TileBlock::Tile& tile = tiles[(p / 4) * 8 + p % 4 + 4 * h];
+        const uint8_t rows = input ? tile.in_rows : tile.out_rows, cols = input ? tile.in_cols : tile.out_cols;
+        const uint8_t mask = (rows >> r & 1) ? uint8_t(cols & ((1u << n) - 1)) : uint8_t(0);
+        half[h] = _mm256_maskz_loadu_ps(mask, address(src, (input ? tile.in_offset : tile.out_offset) + shift + r * ld));
+      }
+      z[p] = _mm512_insertf32x8(_mm512_castps256_ps512(half[0]), half[1], 1);
+    }
+    // In each 128-bit quarter, a 4 x 4 transpose of (z0..z3) and of (z4..z7): u[j] quarter 0 holds
+    // column j of lanes 0-3, quarter 1 column j + 4, quarters 2, 3 the same for lanes 4-7 (u[4 + j]:
+    // lanes 8-15). Then column k gathers quarters (0, 2) of u[k] and u[4 + k], column k + 4 (1, 3).
+    __m512 u[8];
+    for (int g = 0; g < 2; ++g) {
+      const __m512* zg = z + 4 * g;
+      const __m512 t0 = _mm512_unpacklo_ps(zg[0], zg[1]), t1 = _mm512_unpackhi_ps(zg[0], zg[1]);
+      const __m512 t2 = _mm512_unpacklo_ps(zg[2], zg[3]), t3 = _mm512_unpackhi_ps(zg[2], zg[3]);
+      u[4 * g] = _mm512_shuffle_ps(t0, t2, 0x44), u[4 * g + 1] = _mm512_shuffle_ps(t0, t2, 0xEE);
+      u[4 * g + 2] = _mm512_shuffle_ps(t1, t3, 0x44), u[4 * g + 3] = _mm512_shuffle_ps(t1, t3, 0xEE);
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      const __m512 column = k < 4 ? _mm512_shuffle_f32x4(u[k], u[4 + k], 0x88)
+                                  : _mm512_shuffle_f32x4(u[k - 4], u[k], 0xDD);
+      _mm512_store_ps(d + (r * n + k) * kLanes, column);
+    }
+  }
+}
+#endif
+
+// V (36, C, width) = B^T d B for the block's tiles and every input channel, d each tile's 6 x 6
+// patch (gather_tiles, 0 outside the plane).
 template <typename T> void winograd_input(T* V, const T* inp, const TileBlock& blk, const ConvShape& s) {
-  const int64_t HW = s.H * s.W, ld = s.C * blk.width, groups = blk.width / kLanes;
+  const int64_t HW = s.H * s.W, ld = winograd_stride(s.C * blk.width), groups = blk.width / kLanes;
   parallel_for(0, s.C * groups, 1, [&](int64_t p0, int64_t p1) {
     alignas(64) T d[36 * kLanes], t[36 * kLanes];
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t c = p / groups, q0 = p % groups * kLanes;
-      for (int64_t l = 0; l < kLanes; ++l) {  // gather d[r 6 + k][l]
-        if (q0 + l >= blk.count) {
-          for (int64_t rk = 0; rk < 36; ++rk) d[rk * kLanes + l] = T(0);
-          continue;
-        }
-        const TileBlock::Tile& tile = blk.tiles[q0 + l];
-        const T* plane = inp + (tile.image * s.C + c) * HW;
-        if (tile.inside) {
-          const T* patch = plane + tile.in_row * s.W + tile.in_col;
-          for (int64_t r = 0; r < 6; ++r)
-            for (int64_t k = 0; k < 6; ++k) d[(r * 6 + k) * kLanes + l] = patch[r * s.W + k];
-          continue;
-        }
-        for (int64_t r = 0; r < 6; ++r) {
-          const int64_t y = tile.in_row + r;
-          for (int64_t k = 0; k < 6; ++k) {
-            const int64_t x = tile.in_col + k;
-            d[(r * 6 + k) * kLanes + l] = y >= 0 && y < s.H && x >= 0 && x < s.W ? plane[y * s.W + x] : T(0);
-          }
-        }
-      }
+      gather_tiles(d, 6, 6, inp, c * HW, s.W, blk.tiles.data() + q0, true);
       for (int64_t k = 0; k < 6; ++k) winograd_input_1d(t + k * kLanes, 6 * kLanes, d + k * kLanes, 6 * kLanes);
       for (int64_t i = 0; i < 6; ++i)
         winograd_input_1d(V + i * 6 * ld + c * blk.width + q0, ld, t + i * 6 * kLanes, kLanes);
@@ -425,28 +489,53 @@ template <typename T> void winograd_input(T* V, const T* inp, const TileBlock& b
   });
 }
 
+// dst[o_l + a ld + b] = y[(a 4 + b) kLanes + l] for the group's lanes l < kLanes (tiles[l]) and the
+// outputs a, b < 4 of each tile inside the plane, o_l = out_offset + shift: the inverse of
+// gather_tiles for output tiles. The AVX-512 float form transposes four column vectors into the
+// lanes' rows in registers and writes each with one masked store.
+template <typename T>
+void scatter_tiles(T* dst, int64_t shift, int64_t ld, const T* y, const TileBlock::Tile* tiles) {
+  for (int64_t l = 0; l < kLanes; ++l) {
+    const TileBlock::Tile& tile = tiles[l];
+    for (int64_t a = 0; a < 4; ++a)
+      for (int64_t b = 0; b < 4; ++b)
+        if (tile.out_rows >> a & tile.out_cols >> b & 1) dst[tile.out_offset + shift + a * ld + b] = y[(a * 4 + b) * kLanes + l];
+  }
+}
+#if defined(__AVX512F__)
+template <> void scatter_tiles<float>(float* dst, int64_t shift, int64_t ld, const float* y, const TileBlock::Tile* tiles) {
+  for (int64_t a = 0; a < 4; ++a) {
+    const float* ya = y + a * 4 * kLanes;  // columns b = 0..3 of row a, one vector of lanes each
+    const __m512 c0 = _mm512_load_ps(ya), c1 = _mm512_load_ps(ya + kLanes), c2 = _mm512_load_ps(ya + 2 * kLanes),
+                 c3 = _mm512_load_ps(ya + 3 * kLanes);
+    const __m512 v0 = _mm512_unpacklo_ps(c0, c1), v1 = _mm512_unpackhi_ps(c0, c1);
+    const __m512 v2 = _mm512_unpacklo_ps(c2, c3), v3 = _mm512_unpackhi_ps(c2, c3);
+    // quarter q of w[i]: the row of lane 4 q + i
+    const __m512 w[4] = {_mm512_shuffle_ps(v0, v2, 0x44), _mm512_shuffle_ps(v0, v2, 0xEE),
+                         _mm512_shuffle_ps(v1, v3, 0x44), _mm512_shuffle_ps(v1, v3, 0xEE)};
+    for (int i = 0; i < 4; ++i) {
+      const __m128 rows[4] = {_mm512_castps512_ps128(w[i]), _mm512_extractf32x4_ps(w[i], 1),
+                              _mm512_extractf32x4_ps(w[i], 2), _mm512_extractf32x4_ps(w[i], 3)};
+      for (int q = 0; q < 4; ++q) {
+        const TileBlock::Tile& tile = tiles[4 * q + i];
+        const __mmask8 mask = (tile.out_rows >> a & 1) ? tile.out_cols : 0;
+        _mm_mask_storeu_ps(address(dst, tile.out_offset + shift + a * ld), mask, rows[q]);
+      }
+    }
+  }
+}
+#endif
+
 // out tiles = A^T M A for the block's tiles and every output channel, M (36, OC, width).
 template <typename T> void winograd_output(T* out, const T* M, const TileBlock& blk, const ConvShape& s) {
-  const int64_t L = s.OH * s.OW, ld = s.OC * blk.width, groups = blk.width / kLanes;
+  const int64_t L = s.OH * s.OW, ld = winograd_stride(s.OC * blk.width), groups = blk.width / kLanes;
   parallel_for(0, s.OC * groups, 1, [&](int64_t p0, int64_t p1) {
     alignas(64) T t[24 * kLanes], y[16 * kLanes];
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t o = p / groups, q0 = p % groups * kLanes;
       for (int64_t i = 0; i < 6; ++i) winograd_output_1d(t + i * 4 * kLanes, kLanes, M + i * 6 * ld + o * blk.width + q0, ld);
       for (int64_t b = 0; b < 4; ++b) winograd_output_1d(y + b * kLanes, 4 * kLanes, t + b * kLanes, 4 * kLanes);
-      for (int64_t q = q0; q < std::min(q0 + kLanes, blk.count); ++q) {  // scatter y[a 4 + b][q - q0]
-        const TileBlock::Tile& tile = blk.tiles[q];
-        T* yo = out + (tile.image * s.OC + o) * L + tile.out_offset;
-        const T* yq = y + q - q0;
-        if (tile.whole) {
-          for (int64_t a = 0; a < 4; ++a)
-            for (int64_t b = 0; b < 4; ++b) yo[a * s.OW + b] = yq[(a * 4 + b) * kLanes];
-          continue;
-        }
-        const int64_t i0 = tile.out_offset / s.OW, j0 = tile.out_offset % s.OW;
-        for (int64_t a = 0; a < std::min<int64_t>(4, s.OH - i0); ++a)
-          for (int64_t b = 0; b < std::min<int64_t>(4, s.OW - j0); ++b) yo[a * s.OW + b] = yq[(a * 4 + b) * kLanes];
-      }
+      scatter_tiles(out, o * L, s.OW, y, blk.tiles.data() + q0);
     }
   });
 }
@@ -461,15 +550,16 @@ template <typename T> void winograd_conv(T* out, const T* inp, const T* U, const
   const int64_t width = std::max<int64_t>(1, kWinogradBlockBytes / per_tile / kLanes) * kLanes;
   const int64_t blocks = (tiles + width - 1) / width;
   auto run_blocks = [&](int64_t b0, int64_t b1) {
-    auto V = scratch<T>(36 * s.C * width), M = scratch<T>(36 * s.OC * width);
+    const int64_t v_stride = winograd_stride(s.C * width), m_stride = winograd_stride(s.OC * width);
+    auto V = scratch<T>(36 * v_stride), M = scratch<T>(36 * m_stride);
     for (int64_t b = b0; b < b1; ++b) {
       const TileBlock blk(b * width, std::min(width, tiles - b * width), width, s);
       const int64_t cols = (blk.count + kLanes - 1) / kLanes * kLanes;
       winograd_input(V.get(), inp, blk, s);
       parallel_for(0, 36, 1, [&](int64_t x0, int64_t x1) {  // one GEMM per position, several to a thread
         for (int64_t xi = x0; xi < x1; ++xi)
-          gemm<T>(false, false, s.OC, cols, s.C, T(1), U + xi * s.OC * s.C, s.C, V.get() + xi * s.C * width, width,
-                  T(0), M.get() + xi * s.OC * width, width);
+          gemm<T>(false, false, s.OC, cols, s.C, T(1), U + xi * winograd_stride(s.OC * s.C), s.C,
+                  V.get() + xi * v_stride, width, T(0), M.get() + xi * m_stride, width);
       });
       winograd_output(out, M.get(), blk, s);
     }
@@ -479,27 +569,14 @@ template <typename T> void winograd_conv(T* out, const T* inp, const T* U, const
 }
 
 // dM (36, OC, width) = A dY A^T for the block's tiles and every output channel, dY the 4 x 4 tile of
-// dout (0 outside the plane): the adjoint of winograd_output.
+// dout (gather_tiles, 0 outside the plane): the adjoint of winograd_output.
 template <typename T> void winograd_output_adjoint(T* dM, const T* dout, const TileBlock& blk, const ConvShape& s) {
-  const int64_t L = s.OH * s.OW, ld = s.OC * blk.width, groups = blk.width / kLanes;
+  const int64_t L = s.OH * s.OW, ld = winograd_stride(s.OC * blk.width), groups = blk.width / kLanes;
   parallel_for(0, s.OC * groups, 1, [&](int64_t p0, int64_t p1) {
     alignas(64) T y[16 * kLanes], t[24 * kLanes];
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t o = p / groups, q0 = p % groups * kLanes;
-      for (int64_t l = 0; l < kLanes; ++l) {  // gather y[a 4 + b][l]
-        const int64_t q = q0 + l;
-        if (q >= blk.count || !blk.tiles[q].whole) {
-          for (int64_t ab = 0; ab < 16; ++ab) y[ab * kLanes + l] = T(0);
-          if (q >= blk.count) continue;
-        }
-        const TileBlock::Tile& tile = blk.tiles[q];
-        const T* yo = dout + (tile.image * s.OC + o) * L + tile.out_offset;
-        const int64_t i0 = tile.out_offset / s.OW, j0 = tile.out_offset % s.OW;
-        const int64_t rows = tile.whole ? 4 : std::min<int64_t>(4, s.OH - i0);
-        const int64_t cols = tile.whole ? 4 : std::min<int64_t>(4, s.OW - j0);
-        for (int64_t a = 0; a < rows; ++a)
-          for (int64_t b = 0; b < cols; ++b) y[(a * 4 + b) * kLanes + l] = yo[a * s.OW + b];
-      }
+      gather_tiles(y, 4, 4, dout, o * L, s.OW, blk.tiles.data() + q0, false);
       // t (4, 6) = dY A^T row by row, then dM (6, 6) = A t column by column
       for (int64_t a = 0; a < 4; ++a) winograd_output_adjoint_1d(t + a * 6 * kLanes, kLanes, y + a * 4 * kLanes, kLanes);
       for (int64_t j = 0; j < 6; ++j)
@@ -510,14 +587,16 @@ template <typename T> void winograd_output_adjoint(T* dM, const T* dout, const T
 
 // The implicit GEMM (implicit_conv.h) against Winograd and im2col, measured at 1 thread on the
 // reference models' layers (ms, implicit vs the other; bench/results/conv-paths-2026-11-25.md):
-//  - forward: 16 -> 32 channels at 14x14 1.5 vs 1.8 (Winograd), 32 -> 32 at 32x32 6.1 vs 6.8
-//    (Winograd), 5x5 6 -> 16 at 14x14 0.24 vs 0.51 (im2col); Winograd wins from C OC >= 20 (C + OC)
-//    (32 -> 64 at 16x16 3.2 vs 2.8);
-//  - input gradient (its rows are the C input channels): 16 -> 32 1.4 vs 2.0; with fewer than 8
-//    input channels im2col wins (3 -> 32: 1.8 vs 1.0);
+//  - forward and input gradient: since the Winograd transforms stopped thrashing L1
+//    (winograd_stride), Winograd wins from C OC >= 6 (C + OC) (forward + both gradients, batch 64:
+//    16 -> 16 at 28x28 3.4 vs 2.95, 32 -> 32 at 32x32 15.6-17.4 vs 13.7-14.4, its forward alone
+//    5.1-5.5 vs 2.7-3.5; MNIST's 16 -> 32 at 14x14, 128 images, 3.4 vs 2.8); 8 -> 16 at 28x28
+//    breaks even (C OC = 5.3 (C + OC)) and 8 -> 8 at 32x32 (4) runs faster implicit (1.6 vs 1.7);
+//  - 5x5 6 -> 16 at 14x14 forward 0.24 vs 0.51 (im2col); the input gradient with fewer than 8 input
+//    channels: im2col wins (3 -> 32: 1.8 vs 1.0);
 //  - weight gradient (rows K = C KH KW): 16 -> 32 1.6 vs 2.1, 5x5 6 -> 16 0.25 vs 0.56; with short
 //    rows im2col wins (K = 9, 1 -> 16: 0.77 vs 0.42; K = 27: 3.1 vs 1.4).
-bool winograd_outruns_implicit(const ConvShape& s) { return use_winograd(s) && s.C * s.OC >= 20 * (s.C + s.OC); }
+bool winograd_outruns_implicit(const ConvShape& s) { return use_winograd(s) && s.C * s.OC >= 6 * (s.C + s.OC); }
 bool use_implicit_forward(const ConvShape& s) {
   return implicit_conv_applies(s) && !is_pointwise(s) && !winograd_outruns_implicit(s);
 }
@@ -534,7 +613,7 @@ bool use_implicit_weight_gradient(const ConvShape& s) {
 
 // Blocks for the weight gradient hold more tiles than the forward's: its GEMMs sum over the tiles
 // (K = width), which must be long enough for OpenBLAS to run well; V and dM spill from L2 to L3.
-constexpr int64_t kWinogradWeightBlockBytes = 1 << 21;
+constexpr int64_t kWinogradWeightBlockBytes = 1 << 19;
 
 // dweight (OC, C, 3, 3) += G^T dU G with dU (36, OC, C) = sum over the tiles of dM . V (the adjoint
 // of the forward in U: M = U V at each position, so dU = dM V^T; then U = G g G^T gives
@@ -542,7 +621,9 @@ constexpr int64_t kWinogradWeightBlockBytes = 1 << 21;
 template <typename T> void winograd_weight_gradient(T* dweight, const T* dout, const T* inp, const ConvShape& s) {
   const int64_t tiles = s.N * ((s.OH + 3) / 4) * ((s.OW + 3) / 4), per_tile = 36 * (s.C + s.OC) * int64_t(sizeof(T));
   const int64_t width = std::max<int64_t>(1, kWinogradWeightBlockBytes / per_tile / kLanes) * kLanes;
-  auto V = scratch<T>(36 * s.C * width), dM = scratch<T>(36 * s.OC * width), dU = scratch<T>(36 * s.OC * s.C);
+  const int64_t v_stride = winograd_stride(s.C * width), m_stride = winograd_stride(s.OC * width);
+  const int64_t u_stride = winograd_stride(s.OC * s.C);
+  auto V = scratch<T>(36 * v_stride), dM = scratch<T>(36 * m_stride), dU = scratch<T>(36 * u_stride);
   for (int64_t first = 0; first < tiles; first += width) {
     const TileBlock blk(first, std::min(width, tiles - first), width, s);
     winograd_input(V.get(), inp, blk, s);
@@ -550,14 +631,14 @@ template <typename T> void winograd_weight_gradient(T* dweight, const T* dout, c
     const T beta = first == 0 ? T(0) : T(1);
     parallel_for(0, 36, 1, [&](int64_t x0, int64_t x1) {
       for (int64_t xi = x0; xi < x1; ++xi)  // dU_xi (OC, C) += dM_xi (OC, count) V_xi^T, V_xi (C, width)
-        gemm<T>(false, true, s.OC, s.C, blk.count, T(1), dM.get() + xi * s.OC * width, width,
-                V.get() + xi * s.C * width, width, beta, dU.get() + xi * s.OC * s.C, s.C);
+        gemm<T>(false, true, s.OC, s.C, blk.count, T(1), dM.get() + xi * m_stride, width, V.get() + xi * v_stride,
+                width, beta, dU.get() + xi * u_stride, s.C);
     });
   }
   parallel_for(0, s.OC * s.C, grain_for(200), [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
       double u[36], gu[18], g[9];  // u (6, 6); gu (3, 6) = G^T u column by column; g (3, 3) = gu G row by row
-      for (int64_t xi = 0; xi < 36; ++xi) u[xi] = double(dU[xi * s.OC * s.C + p]);
+      for (int64_t xi = 0; xi < 36; ++xi) u[xi] = double(dU[xi * u_stride + p]);
       for (int64_t j = 0; j < 6; ++j) winograd_filter_adjoint_1d(gu + j, 6, u + j, 6);
       for (int64_t k = 0; k < 3; ++k) winograd_filter_adjoint_1d(g + 3 * k, 1, gu + 6 * k, 1);
       for (int64_t k = 0; k < 9; ++k) dweight[p * 9 + k] += T(g[k]);
@@ -572,7 +653,7 @@ template <typename T> void winograd_weight_gradient(T* dweight, const T* dout, c
 template <typename T> void conv2d_forward_unbiased(T* out, const T* inp, const T* weight, const ConvShape& s) {
   if (is_depthwise(s)) return direct_forward(out, inp, weight, s);
   if (use_winograd(s)) {
-    auto U = scratch<T>(36 * s.OC * s.C);
+    auto U = scratch<T>(36 * winograd_stride(s.OC * s.C));
     winograd_filters(U.get(), weight, s.OC, s.C, false);
     return winograd_conv(out, inp, U.get(), s);
   }
@@ -653,7 +734,7 @@ bool conv2d_backward_products(T* dinp, T* dweight, T* dout_sums, const T* dout, 
   if (!dinp && !dweight) return false;
   if (use_winograd(s)) {
     if (dinp) {
-      auto U = scratch<T>(36 * s.OC * s.C);
+      auto U = scratch<T>(36 * winograd_stride(s.OC * s.C));
       winograd_filters(U.get(), weight, s.OC, s.C, true);
       winograd_conv(dinp, dout, U.get(), input_gradient_shape(s));
     }
