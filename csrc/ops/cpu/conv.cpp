@@ -277,7 +277,6 @@ template <typename T> void swap_outer(T* dst, const T* src, int64_t B, int64_t R
 // convolution of dout with the flipped, transposed filters (input_gradient_shape, implicit_conv.h).
 
 constexpr int64_t kLanes = 16;                     // tiles transformed together
-constexpr int64_t kWinogradBlockBytes = 1 << 19;   // V and M of one block of tiles, kept in L2
 // Below 8 channels on either side the transforms cost more than the multiplies saved (64 images
 // 32x32 -> 32 channels: 3 channels 0.71 -> 0.96 ms, 4: 1.05 -> 1.00, 8: 2.05 -> 1.35).
 constexpr int64_t kWinogradMinChannels = 8;
@@ -320,8 +319,8 @@ template <typename T> inline void winograd_output_1d(T* z, int64_t zs, const T* 
   }
 }
 
-// Multiplications by 1/6, 1/12, 1/24 (rounded in double) instead of divisions, which made the
-// filter transforms 4% of the CIFAR CNN's step: the results are rounded to float after.
+// The filter transforms multiply by 1/6, 1/12 and 1/24 rounded in double (their results are then
+// rounded to T) rather than divide.
 constexpr double kSixth = 1.0 / 6, kTwelfth = 1.0 / 12, kTwentyFourth = 1.0 / 24;
 
 // u[i] = (G g)[i], i < 6, in double, for g[k gs], k < 3.
@@ -357,9 +356,8 @@ inline void winograd_filter_adjoint_1d(double* g, int64_t gs, const double* u, i
 }
 
 // U (36, OC, C) = G g G^T for the filters g = weight[o, c] (weight (OC, C, 3, 3)), or with
-// `flip` for W'[c, o] = weight[o, c] rotated by 180 degrees (U then (36, C, OC)). The filters run in
-// U's order (row by row of each U_xi), so that its 36 streams are written in sequence (in the
-// weight's order, the flipped U took 4% of the CIFAR CNN's step in stores a row apart).
+// `flip` for W'[c, o] = weight[o, c] rotated by 180 degrees (U then (36, C, OC)); the 36 matrices
+// winograd_stride(OC C) apart. The filters run in U's order, so each matrix is written in sequence.
 template <typename T> void winograd_filters(T* U, const T* weight, int64_t OC, int64_t C, bool flip) {
   const int64_t rows = flip ? C : OC, cols = flip ? OC : C, stride = winograd_stride(OC * C);
   parallel_for(0, OC * C, grain_for(200), [&](int64_t b, int64_t e) {
@@ -376,6 +374,17 @@ template <typename T> void winograd_filters(T* U, const T* weight, int64_t OC, i
     }
   });
 }
+
+// Tiles per block: a block's transformed input and output, V and M (or dM), 36 (C + OC) values per
+// tile, stay within 512 KB of L2. The forward's GEMMs, (OC, C) x (C, width), run there without
+// packing; the weight gradient's sum over the block's tiles (K = width) and would run better longer,
+// but V and dM written beyond L2 slow the transforms that fill them (2 MB blocks of 64 x 32 -> 32 at
+// 32x32: input transform 2.4 vs 0.76 ms at 512 KB, a third of the layer's backward).
+template <typename T> int64_t winograd_block_width(const ConvShape& s) {
+  const int64_t per_tile = 36 * (s.C + s.OC) * int64_t(sizeof(T));
+  return std::max<int64_t>(1, (int64_t(1) << 19) / per_tile / kLanes) * kLanes;
+}
+int64_t winograd_tiles(const ConvShape& s) { return s.N * ((s.OH + 3) / 4) * ((s.OW + 3) / 4); }
 
 // Tiles t = (n, th, tw) over N x TH x TW, TH = ceil(OH / 4), TW = ceil(OW / 4): tile t covers
 // output rows 4 th + a and columns 4 tw + b, a, b < 4 (clipped to the plane), and reads input rows
@@ -449,7 +458,8 @@ void gather_tiles<float>(float* d, int64_t m, int64_t n, const float* src, int64
         const TileBlock::Tile& tile = tiles[(p / 4) * 8 + p % 4 + 4 * h];
         const uint8_t rows = input ? tile.in_rows : tile.out_rows, cols = input ? tile.in_cols : tile.out_cols;
         const uint8_t mask = (rows >> r & 1) ? uint8_t(cols & ((1u << n) - 1)) : uint8_t(0);
-        half[h] = _mm256_maskz_loadu_ps(mask, address(src, (input ? tile.in_offset : tile.out_offset) + shift + r * ld));
+        const int64_t offset = (input ? tile.in_offset : tile.out_offset) + shift + r * ld;
+        half[h] = _mm256_maskz_loadu_ps(mask, address(src, offset));
       }
       z[p] = _mm512_insertf32x8(_mm512_castps256_ps512(half[0]), half[1], 1);
     }
@@ -474,7 +484,8 @@ void gather_tiles<float>(float* d, int64_t m, int64_t n, const float* src, int64
 #endif
 
 // V (36, C, width) = B^T d B for the block's tiles and every input channel, d each tile's 6 x 6
-// patch (gather_tiles, 0 outside the plane).
+// patch (gather_tiles, 0 outside the plane); V's matrices winograd_stride(C width) apart, as are
+// those of M and dM below (OC width).
 template <typename T> void winograd_input(T* V, const T* inp, const TileBlock& blk, const ConvShape& s) {
   const int64_t HW = s.H * s.W, ld = winograd_stride(s.C * blk.width), groups = blk.width / kLanes;
   parallel_for(0, s.C * groups, 1, [&](int64_t p0, int64_t p1) {
@@ -499,11 +510,13 @@ void scatter_tiles(T* dst, int64_t shift, int64_t ld, const T* y, const TileBloc
     const TileBlock::Tile& tile = tiles[l];
     for (int64_t a = 0; a < 4; ++a)
       for (int64_t b = 0; b < 4; ++b)
-        if (tile.out_rows >> a & tile.out_cols >> b & 1) dst[tile.out_offset + shift + a * ld + b] = y[(a * 4 + b) * kLanes + l];
+        if (tile.out_rows >> a & tile.out_cols >> b & 1)
+          dst[tile.out_offset + shift + a * ld + b] = y[(a * 4 + b) * kLanes + l];
   }
 }
 #if defined(__AVX512F__)
-template <> void scatter_tiles<float>(float* dst, int64_t shift, int64_t ld, const float* y, const TileBlock::Tile* tiles) {
+template <>
+void scatter_tiles<float>(float* dst, int64_t shift, int64_t ld, const float* y, const TileBlock::Tile* tiles) {
   for (int64_t a = 0; a < 4; ++a) {
     const float* ya = y + a * 4 * kLanes;  // columns b = 0..3 of row a, one vector of lanes each
     const __m512 c0 = _mm512_load_ps(ya), c1 = _mm512_load_ps(ya + kLanes), c2 = _mm512_load_ps(ya + 2 * kLanes),
@@ -541,13 +554,12 @@ template <typename T> void winograd_output(T* out, const T* M, const TileBlock& 
 }
 
 // out (N, OC, OH, OW) = conv(inp (N, C, H, W), filters transformed into U (36, OC, C)), written.
-// Blocks of tiles keep V and M (36 (C + OC) width values) within kWinogradBlockBytes. With at
-// least two blocks per thread, each thread runs whole blocks, so a block's V and M stay in its
-// core's L2 (splitting every block's transforms and GEMMs over the threads instead moved them
-// between cores: a 64 x 32 -> 64 layer at 16x16 ran no faster at 2 threads than at 1).
+// Blocks of winograd_block_width tiles. With at least two blocks per thread, each thread runs whole
+// blocks, so a block's V and M stay in its core's L2 (splitting every block's transforms and GEMMs
+// over the threads instead moved them between cores: a 64 x 32 -> 64 layer at 16x16 ran no faster
+// at 2 threads than at 1).
 template <typename T> void winograd_conv(T* out, const T* inp, const T* U, const ConvShape& s) {
-  const int64_t tiles = s.N * ((s.OH + 3) / 4) * ((s.OW + 3) / 4), per_tile = 36 * (s.C + s.OC) * int64_t(sizeof(T));
-  const int64_t width = std::max<int64_t>(1, kWinogradBlockBytes / per_tile / kLanes) * kLanes;
+  const int64_t tiles = winograd_tiles(s), width = winograd_block_width<T>(s);
   const int64_t blocks = (tiles + width - 1) / width;
   auto run_blocks = [&](int64_t b0, int64_t b1) {
     const int64_t v_stride = winograd_stride(s.C * width), m_stride = winograd_stride(s.OC * width);
@@ -611,16 +623,11 @@ bool use_implicit_weight_gradient(const ConvShape& s) {
          s.C * s.KH * s.KW >= 64;
 }
 
-// Blocks for the weight gradient hold more tiles than the forward's: its GEMMs sum over the tiles
-// (K = width), which must be long enough for OpenBLAS to run well; V and dM spill from L2 to L3.
-constexpr int64_t kWinogradWeightBlockBytes = 1 << 19;
-
 // dweight (OC, C, 3, 3) += G^T dU G with dU (36, OC, C) = sum over the tiles of dM . V (the adjoint
 // of the forward in U: M = U V at each position, so dU = dM V^T; then U = G g G^T gives
 // dg = G^T dU G). V is the forward's input transform, dM = A dY A^T (winograd_output_adjoint).
 template <typename T> void winograd_weight_gradient(T* dweight, const T* dout, const T* inp, const ConvShape& s) {
-  const int64_t tiles = s.N * ((s.OH + 3) / 4) * ((s.OW + 3) / 4), per_tile = 36 * (s.C + s.OC) * int64_t(sizeof(T));
-  const int64_t width = std::max<int64_t>(1, kWinogradWeightBlockBytes / per_tile / kLanes) * kLanes;
+  const int64_t tiles = winograd_tiles(s), width = winograd_block_width<T>(s);
   const int64_t v_stride = winograd_stride(s.C * width), m_stride = winograd_stride(s.OC * width);
   const int64_t u_stride = winograd_stride(s.OC * s.C);
   auto V = scratch<T>(36 * v_stride), dM = scratch<T>(36 * m_stride), dU = scratch<T>(36 * u_stride);
