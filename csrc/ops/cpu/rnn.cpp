@@ -74,16 +74,17 @@ template <typename T, typename Act> void activate(T* __restrict a, const T* __re
 }
 
 // LSTM: a (5H) in: the row's pre-activations less the biases (blocks i, f, g, o), out: its saved
-// values (i, f, g, o, tanh c'); bias (4H): b_ih + b_hh; c (H) in: c_prev, out: c'; m (H): o tanh(c').
+// values (i, f, g, o, tanh c'); bias (4H): b_ih + b_hh; c_prev (H); c (H): c'; m (H): o tanh(c').
 template <typename T>
-void lstm_row_forward(T* __restrict a, const T* __restrict bias, T* __restrict c, T* __restrict m, int64_t H) {
+void lstm_row_forward(T* __restrict a, const T* __restrict bias, const T* __restrict c_prev, T* __restrict c,
+                      T* __restrict m, int64_t H) {
   activate(a, bias, 2 * H, math::Sigmoid{});  // i, f
   activate(a + 2 * H, bias + 2 * H, H, math::Tanh{});  // g
   activate(a + 3 * H, bias + 3 * H, H, math::Sigmoid{});  // o
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     const math::LstmGates<T> g{a[j], a[H + j], a[2 * H + j], a[3 * H + j]};
-    math::lstm_state_forward(g, c[j], c[j], a[4 * H + j], m[j]);
+    math::lstm_state_forward(g, c_prev[j], c[j], a[4 * H + j], m[j]);
   }
 }
 
@@ -149,6 +150,9 @@ void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __re
 // apart, n = tanh(gi_n + r gh_n) needing gh_n = (h W_hh^T + b_hh)_n alone: xproj and hproj are
 // scratch buffers there, and its gate kernel adds b_ih to one and b_hh to the other. With
 // s.zero_h0 the first step's hproj is zero (h_prev = 0), its GEMM skipped.
+// The state of a running sequence lives in the h_prev (c_prev) rows of its next step: each step
+// reads its rows there and writes the new state into the next step's rows, or into h (c) where the
+// sequence ends; a sequence's first step copies its initial state in from h (c).
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s) {
@@ -175,8 +179,17 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
     for (int64_t k = chunk.k_begin; k < chunk.k_end; ++k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
       const bool zero_h = s.zero_h0 && k == 0;  // h_prev W_hh^T = 0
-      std::copy(h, h + B * P, h_prev + off * P);
-      if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
+      // Rows [0, carried) continue from the previous step, which wrote their state here; the others
+      // (all at k = 0, more with a reversed packed sequence) start here.
+      const int64_t carried = k == 0 ? 0 : std::min(B, s.batch_sizes[size_t(step_at(s, k - 1))]);
+      std::copy(h + carried * P, h + B * P, h_prev + (off + carried) * P);
+      if (c_prev) std::copy(c + carried * H, c + B * H, c_prev + (off + carried) * H);
+      // Rows [0, next_rows) go on to the next step, at row next_off; the others end here.
+      const bool last = k + 1 == s.steps();
+      const int64_t next_rows = last ? 0 : s.batch_sizes[size_t(step_at(s, k + 1))];
+      const int64_t next_off = last ? 0 : offsets[size_t(step_at(s, k + 1))];
+      T* h_next = h_prev + next_off * P;  // rows b < next_rows; h + b P for the others
+      T* c_next = c_prev ? c_prev + next_off * H : nullptr;
       if (gru) {  // hproj = h_prev W_hh^T
         if (zero_h) std::fill(hproj.get(), hproj.get() + B * GH, T(0));
         else gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, T(0), hproj.get(), GH);
@@ -187,22 +200,25 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
         for (int64_t b = row_begin; b < row_end; ++b) {
           const int64_t row = off + b;
           T* saved = gates + row * SH;
-          T* h_row = h + b * P;
+          T* out_row = out + row * P;  // h' without projection
           if (s.mode == RnnMode::Lstm) {
-            lstm_row_forward(saved, b_sum.data(), c + b * H, projected ? m + row * H : h_row, H);
+            lstm_row_forward(saved, b_sum.data(), c_prev + row * H, b < next_rows ? c_next + b * H : c + b * H,
+                             projected ? m + row * H : out_row, H);
           } else if (gru) {
-            gru_row_forward(saved, h_row, xproj.get() + (row - lo) * GH, hproj.get() + b * GH, b_ih.data(),
+            gru_row_forward(saved, out_row, xproj.get() + (row - lo) * GH, hproj.get() + b * GH, b_ih.data(),
                             b_hh.data(), h_prev + row * P, H);
           } else {
             rnn_row_forward(saved, b_sum.data(), H, relu);
-            std::copy(saved, saved + H, h_row);
+            std::copy(saved, saved + H, out_row);
           }
-          if (!projected) std::copy(h_row, h_row + P, out + row * P);
+          if (!projected) std::copy(out_row, out_row + P, b < next_rows ? h_next + b * P : h + b * P);
         }
       });
       if (projected) {  // h = m W_hr^T: (B, H) x (H, P)
         gemm_packed<T>(false, B, m + off * H, H, w_hr_t, T(0), out + off * P, P);
-        std::copy(out + off * P, out + (off + B) * P, h);
+        const int64_t going_on = std::min(B, next_rows);
+        std::copy(out + off * P, out + (off + going_on) * P, h_next);
+        std::copy(out + (off + going_on) * P, out + (off + B) * P, h + going_on * P);
       }
     }
   }
