@@ -58,10 +58,13 @@ std::vector<StepChunk> step_chunks(const RnnSizes& s, const std::vector<int64_t>
   return chunks;
 }
 
-// sums[c] += sum_r inp[r, c] for inp (rows, cols), in double.
+// sums[c] += sum_r inp[r, c] for inp (rows, cols), one chunk of steps: summed in T over the chunk's
+// rows in order (as the weight-gradient GEMMs sum their K = rows products), then added in double.
 template <typename T> void add_column_sums(double* sums, const T* inp, int64_t rows, int64_t cols) {
+  std::vector<T> chunk(size_t(cols), T(0));
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) sums[c] += double(inp[r * cols + c]);
+    for (int64_t c = 0; c < cols; ++c) chunk[size_t(c)] += inp[r * cols + c];
+  for (int64_t c = 0; c < cols; ++c) sums[c] += double(chunk[size_t(c)]);
 }
 
 // --- one row of one step, units j in [0, H): the fused gate kernels (vectorised over j) ---
@@ -236,7 +239,7 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
   const int64_t capacity = std::max(kChunkRows, s.N);
   // dgi: gradient of the pre-activations through W_ih (and b_ih); dgh: through W_hh (and b_hh), the
   // same buffer except for the GRU; both indexed by row - lo. dh_chunk: each row's gradient of h
-  // (projected LSTM, for dW_hr). db_sums: the bias gradients' column sums, in double.
+  // (projected LSTM, for dW_hr). db_sums: the bias gradients' column sums (add_column_sums).
   Scratch<T> dgi = scratch<T>(capacity * GH), dgh_gru = scratch<T>(gru ? capacity * GH : 0);
   Scratch<T> dh_chunk = scratch<T>(projected ? capacity * P : 0), dm_proj = scratch<T>(projected ? s.N * H : 0);
   T* dgh = gru ? dgh_gru.get() : dgi.get();
