@@ -111,36 +111,40 @@ template <typename T> void rnn_row_forward(T* __restrict a, const T* __restrict 
   for (int64_t j = 0; j < H; ++j) a[j] = math::rnn_cell_forward(a[j] + bias[j], relu);
 }
 
-// LSTM: da (4H) written; dc (H) in: dc', out: dc_prev; dm (H): the gradient of m.
+// The backward kernels take the gradient of a row's output in two parts, dm + dout: the one from
+// the next step and the one from the layer's output row (zeros where it was added before).
+// LSTM: da (4H) written; dc (H) in: dc', out: dc_prev; dm + dout (H): the gradient of m.
 template <typename T>
 void lstm_row_backward(T* __restrict da, T* __restrict dc, const T* __restrict saved, const T* __restrict c_prev,
-                       const T* __restrict dm, int64_t H) {
+                       const T* __restrict dm, const T* __restrict dout, int64_t H) {
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     math::LstmGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]}, d;
-    math::lstm_cell_backward(g, saved[4 * H + j], c_prev[j], dm[j], dc[j], d, dc[j]);
+    math::lstm_cell_backward(g, saved[4 * H + j], c_prev[j], dm[j] + dout[j], dc[j], d, dc[j]);
     da[j] = d.i, da[H + j] = d.f, da[2 * H + j] = d.g, da[3 * H + j] = d.o;
   }
 }
 
-// GRU: dgi, dgh (3H) written; dh (H) in: the gradient of h', out: its direct part dh' z.
+// GRU: dgi, dgh (3H) written; dh (H) in: with dout, the gradient of h', out: its direct part dh' z.
 template <typename T>
-void gru_row_backward(T* __restrict dgi, T* __restrict dgh, T* __restrict dh, const T* __restrict saved,
-                      const T* __restrict h_prev, int64_t H) {
+void gru_row_backward(T* __restrict dgi, T* __restrict dgh, T* __restrict dh, const T* __restrict dout,
+                      const T* __restrict saved, const T* __restrict h_prev, int64_t H) {
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     math::GruGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]};
     T dgh_n, dh_direct;
-    math::gru_cell_backward(g, h_prev[j], dh[j], dgi[j], dgi[H + j], dgi[2 * H + j], dgh_n, dh_direct);
+    math::gru_cell_backward(g, h_prev[j], dh[j] + dout[j], dgi[j], dgi[H + j], dgi[2 * H + j], dgh_n, dh_direct);
     dgh[j] = dgi[j], dgh[H + j] = dgi[H + j], dgh[2 * H + j] = dgh_n;
     dh[j] = dh_direct;
   }
 }
 
+// Elman RNN: da (H) written; dm + dout (H): the gradient of h'.
 template <typename T>
-void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __restrict dm, int64_t H, bool relu) {
+void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __restrict dm, const T* __restrict dout,
+                      int64_t H, bool relu) {
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) da[j] = math::rnn_cell_backward(saved[j], dm[j], relu);
+  for (int64_t j = 0; j < H; ++j) da[j] = math::rnn_cell_backward(saved[j], dm[j] + dout[j], relu);
 }
 
 }  // namespace
@@ -244,6 +248,7 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
   Scratch<T> dh_chunk = scratch<T>(projected ? capacity * P : 0), dm_proj = scratch<T>(projected ? s.N * H : 0);
   T* dgh = gru ? dgh_gru.get() : dgi.get();
   std::vector<double> dbi_sums(db_ih ? size_t(GH) : 0), dbh_sums(db_hh && gru ? size_t(GH) : 0);
+  const std::vector<T> zeros(size_t(H), T(0));  // the gate kernels' dout where it is none or added to dh
   const PackedMatrix<T> w_hh_p = pack_b(w.w_hh, false, GH, P, P);                          // W_hh (G*H, P)
   const PackedMatrix<T> w_ih_p = dx ? pack_b(w.w_ih, false, GH, I, I) : PackedMatrix<T>{};  // W_ih (G*H, I)
   const PackedMatrix<T> w_hr_p = projected ? pack_b(w.w_hr, false, P, H, H) : PackedMatrix<T>{};  // W_hr (P, H)
@@ -253,14 +258,14 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
     const int64_t lo = chunk->lo, rows = chunk->rows;
     for (int64_t k = chunk->k_end - 1; k >= chunk->k_begin; --k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
-      if (!dout.steps.empty())
-        for (int64_t b = 0; b < B; ++b) {
-          const T* dout_row = dout.steps[size_t(t)] + b * dout.batch_stride;
-          for (int64_t p = 0; p < P; ++p) dh[b * P + p] += dout_row[p];
-        }
-      // dm: the gradient of o tanh(c) (of h itself without projection), (B, H).
+      // Row b's gradient from the output: added to dh here with a projection, else by the gate kernel.
+      const bool dout_in_kernel = !dout.steps.empty() && !projected;
+      auto dout_row = [&](int64_t b) { return dout.steps[size_t(t)] + b * dout.batch_stride; };
+      // dm (+ dout): the gradient of o tanh(c) (of h itself without projection), (B, H).
       const T* dm = dh;
-      if (projected) {  // h = m W_hr^T: dm = dh W_hr, dW_hr += dh^T m (with the chunk)
+      if (projected) {  // h = m W_hr^T: dm = (dh + dout) W_hr, dW_hr += dh^T m (with the chunk)
+        for (int64_t b = 0; b < B && !dout.steps.empty(); ++b)
+          for (int64_t p = 0; p < P; ++p) dh[b * P + p] += dout_row(b)[p];
         std::copy(dh, dh + B * P, dh_chunk.get() + (off - lo) * P);
         gemm_packed<T>(false, B, dh, P, w_hr_p, T(0), dm_proj.get(), H);
         dm = dm_proj.get();
@@ -271,9 +276,10 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
           const T* saved = gates + row * SH;
           T* da = dgi.get() + (row - lo) * GH;
           T* dgh_row = dgh + (row - lo) * GH;
-          if (s.mode == RnnMode::Lstm) lstm_row_backward(da, dc + b * H, saved, c_prev + row * H, dm + b * H, H);
-          else if (gru) gru_row_backward(da, dgh_row, dh + b * P, saved, h_prev + row * P, H);  // dm == dh
-          else rnn_row_backward(da, saved, dm + b * H, H, relu);
+          const T* dout_b = dout_in_kernel ? dout_row(b) : zeros.data();
+          if (s.mode == RnnMode::Lstm) lstm_row_backward(da, dc + b * H, saved, c_prev + row * H, dm + b * H, dout_b, H);
+          else if (gru) gru_row_backward(da, dgh_row, dh + b * P, dout_b, saved, h_prev + row * P, H);  // dm == dh
+          else rnn_row_backward(da, saved, dm + b * H, dout_b, H, relu);
         }
       });
       // dh_prev = da_h W_hh: (B, G*H) x (G*H, P); the GRU adds it to dh z written above. (A zero
