@@ -41,6 +41,15 @@ def test_sigmoid_float32_within_three_ulp():
     assert err <= 3.0 and mismatches == 0
 
 
+def test_sigmoid_and_tanh_float32_accurate_across_their_clamps():
+    """vsigmoid clamps -x to [-20, 104] (sigmoid rounds to 1 from x = 17.4) and vtanh 2|x| to 40
+    (tanh rounds to 1 from |x| = 9.01): past the clamps the results are still float32's roundings."""
+    err, mismatches = max_ulp_error(lm.sigmoid, lambda v: 1 / (1 + np.exp(-v)), -110.0, 110.0)
+    assert err <= 3.0 and mismatches == 0
+    err, mismatches = max_ulp_error(lm.tanh, np.tanh, -100.0, 100.0)
+    assert err <= 2.0 and mismatches == 0
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sigmoid_at_extreme_inputs_is_finite_and_correctly_rounded(dtype):
     """sigmoid and its gradient at +-88..+-110, +-inf, NaN and zeros: no NaN from inf/inf where exp(-x)

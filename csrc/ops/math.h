@@ -51,11 +51,15 @@ LAMINA_HD float pow2(int32_t n) {
   return y;
 }
 
-// min(max(x, lo), hi) for the float functions below, whose final select restores a NaN x (the clamp
-// of a NaN is unspecified). std::min/max become one vmaxps/vminps in GCC's vector loops, where
-// comparison selects turned into masked copies and a second division (vexp 8% faster).
+// min(max(x, lo), hi) for the float functions below; a NaN x stays NaN (std::max(x, lo) is
+// x < lo ? lo : x, and the device form is written the same way: fmaxf would drop the NaN). GCC's
+// vector loops compute the lanes that the clamp leaves alone under a mask and give the others the
+// constant result of the bound.
 #ifdef __CUDACC__
-LAMINA_HD float clamp_float(float x, float lo, float hi) { return fminf(fmaxf(x, lo), hi); }
+LAMINA_HD float clamp_float(float x, float lo, float hi) {
+  x = x < lo ? lo : x;
+  return hi < x ? hi : x;
+}
 #else
 inline float clamp_float(float x, float lo, float hi) { return std::min(std::max(x, lo), hi); }
 #endif
@@ -81,13 +85,14 @@ template <typename T> LAMINA_HD T vexp(T x) { return T(std::exp(x)); }
 // sigmoid(x) = 1 / (1 + exp(-x)) that vectorises, with one division and no branch: float writes
 // exp(-x) = p 2^n (exp_parts) and returns 2^-n / (2^-n + p), which stays finite where exp(-x)
 // overflows and rounds once into the subnormals (x < -87.3); within 2.5 ulp over all floats
-// (tests/test_math_accuracy.py). -x is clamped to [-88, 104]: sigmoid is 1 in float below and 0
-// above. Other types: exp(-|x|) <= 1 (no overflow), 1 / (1 + e) or e / (1 + e) by the sign.
+// (tests/test_math_accuracy.py). -x is clamped to [-20, 104]: sigmoid rounds to 1 in float from
+// x = 17.4 and to 0 below -104. So n is in [-29, 150] and 2^-n = 2^(24 - n) 2^-24: one normal power,
+// then one exact scaling (or rounding into the subnormals). A NaN x gives NaN through the clamp.
+// Other types: exp(-|x|) <= 1 (no overflow), 1 / (1 + e) or e / (1 + e) by the sign.
 LAMINA_HD float vsigmoid(float x) {
-  const ExpParts e = exp_parts(clamp_float(-x, -88.0f, 104.0f));
-  float inv = pow2(-e.n1) * pow2(-e.n2);  // 2^-n: 0 below the subnormals, at most 2^127
-  float y = inv / (inv + e.p);
-  return x != x ? x : y;
+  const ExpParts e = exp_parts(clamp_float(-x, -20.0f, 104.0f));
+  float inv = pow2(24 - (e.n1 + e.n2)) * 5.9604644775390625e-8f;  // 2^-n
+  return inv / (inv + e.p);
 }
 template <typename T> LAMINA_HD T vsigmoid(T x) {
   T e = T(std::exp(x < T(0) ? x : -x));
@@ -96,9 +101,9 @@ template <typename T> LAMINA_HD T vsigmoid(T x) {
 
 // tanh(x) that vectorises: float computes t = tanh|x| as |x| + |x|^3 q(x^2) (Cephes) below 0.625
 // and 1 - 2 / (exp(2|x|) + 1) above, written with exp(2|x|) = p 2^n (exp_parts) as
-// 1 - 2 (2^-n / (p + 2^-n)) (no cancellation, no overflow: 2|x| is clamped to 88, where t is 1),
-// then gives t the sign of x (copysign: -0 and NaN keep theirs, with no select); within 1.33 ulp
-// over all floats. Other types keep std::tanh.
+// 1 - 2 (2^-n / (p + 2^-n)) (no cancellation; 2|x| is clamped to 40, where t has rounded to 1 from
+// |x| = 9.01, so that 2^-n is one normal power), then gives t the sign of x (copysign: -0 and NaN
+// keep theirs, with no select); within 1.33 ulp over all floats. Other types keep std::tanh.
 LAMINA_HD float vtanh(float x) {
   float ax = std::fabs(x);
   float z = ax * ax;
@@ -108,8 +113,8 @@ LAMINA_HD float vtanh(float x) {
   q = q * z + 1.33314422036e-1f;
   q = q * z - 3.33332819422e-1f;
   float small = q * z * ax + ax;
-  const ExpParts e = exp_parts(clamp_float(2.0f * ax, 0.0f, 88.0f));
-  float inv = pow2(-e.n1) * pow2(-e.n2);  // 2^-n
+  const ExpParts e = exp_parts(clamp_float(2.0f * ax, 0.0f, 40.0f));
+  float inv = pow2(-(e.n1 + e.n2));  // 2^-n, 0 <= n <= 58
   float big = 1.0f - 2.0f * (inv / (e.p + inv));
   return std::copysign(ax >= 0.625f ? big : small, x);  // a NaN x takes small, NaN (the clamp may drop it)
 }

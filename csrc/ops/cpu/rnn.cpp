@@ -58,10 +58,13 @@ std::vector<StepChunk> step_chunks(const RnnSizes& s, const std::vector<int64_t>
   return chunks;
 }
 
-// sums[c] += sum_r inp[r, c] for inp (rows, cols), in double.
+// sums[c] += sum_r inp[r, c] for inp (rows, cols), one chunk of steps: summed in T over the chunk's
+// rows in order (as the weight-gradient GEMMs sum their K = rows products), then added in double.
 template <typename T> void add_column_sums(double* sums, const T* inp, int64_t rows, int64_t cols) {
+  std::vector<T> chunk(size_t(cols), T(0));
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) sums[c] += double(inp[r * cols + c]);
+    for (int64_t c = 0; c < cols; ++c) chunk[size_t(c)] += inp[r * cols + c];
+  for (int64_t c = 0; c < cols; ++c) sums[c] += double(chunk[size_t(c)]);
 }
 
 // --- one row of one step, units j in [0, H): the fused gate kernels (vectorised over j) ---
@@ -74,16 +77,17 @@ template <typename T, typename Act> void activate(T* __restrict a, const T* __re
 }
 
 // LSTM: a (5H) in: the row's pre-activations less the biases (blocks i, f, g, o), out: its saved
-// values (i, f, g, o, tanh c'); bias (4H): b_ih + b_hh; c (H) in: c_prev, out: c'; m (H): o tanh(c').
+// values (i, f, g, o, tanh c'); bias (4H): b_ih + b_hh; c_prev (H); c (H): c'; m (H): o tanh(c').
 template <typename T>
-void lstm_row_forward(T* __restrict a, const T* __restrict bias, T* __restrict c, T* __restrict m, int64_t H) {
+void lstm_row_forward(T* __restrict a, const T* __restrict bias, const T* __restrict c_prev, T* __restrict c,
+                      T* __restrict m, int64_t H) {
   activate(a, bias, 2 * H, math::Sigmoid{});  // i, f
   activate(a + 2 * H, bias + 2 * H, H, math::Tanh{});  // g
   activate(a + 3 * H, bias + 3 * H, H, math::Sigmoid{});  // o
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     const math::LstmGates<T> g{a[j], a[H + j], a[2 * H + j], a[3 * H + j]};
-    math::lstm_state_forward(g, c[j], c[j], a[4 * H + j], m[j]);
+    math::lstm_state_forward(g, c_prev[j], c[j], a[4 * H + j], m[j]);
   }
 }
 
@@ -107,36 +111,40 @@ template <typename T> void rnn_row_forward(T* __restrict a, const T* __restrict 
   for (int64_t j = 0; j < H; ++j) a[j] = math::rnn_cell_forward(a[j] + bias[j], relu);
 }
 
-// LSTM: da (4H) written; dc (H) in: dc', out: dc_prev; dm (H): the gradient of m.
+// The backward kernels take the gradient of a row's output in two parts, dm + dout: the one from
+// the next step and the one from the layer's output row (zeros where it was added before).
+// LSTM: da (4H) written; dc (H) in: dc', out: dc_prev; dm + dout (H): the gradient of m.
 template <typename T>
 void lstm_row_backward(T* __restrict da, T* __restrict dc, const T* __restrict saved, const T* __restrict c_prev,
-                       const T* __restrict dm, int64_t H) {
+                       const T* __restrict dm, const T* __restrict dout, int64_t H) {
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     math::LstmGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]}, d;
-    math::lstm_cell_backward(g, saved[4 * H + j], c_prev[j], dm[j], dc[j], d, dc[j]);
+    math::lstm_cell_backward(g, saved[4 * H + j], c_prev[j], dm[j] + dout[j], dc[j], d, dc[j]);
     da[j] = d.i, da[H + j] = d.f, da[2 * H + j] = d.g, da[3 * H + j] = d.o;
   }
 }
 
-// GRU: dgi, dgh (3H) written; dh (H) in: the gradient of h', out: its direct part dh' z.
+// GRU: dgi, dgh (3H) written; dh (H) in: with dout, the gradient of h', out: its direct part dh' z.
 template <typename T>
-void gru_row_backward(T* __restrict dgi, T* __restrict dgh, T* __restrict dh, const T* __restrict saved,
-                      const T* __restrict h_prev, int64_t H) {
+void gru_row_backward(T* __restrict dgi, T* __restrict dgh, T* __restrict dh, const T* __restrict dout,
+                      const T* __restrict saved, const T* __restrict h_prev, int64_t H) {
 #pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
     math::GruGates<T> g{saved[j], saved[H + j], saved[2 * H + j], saved[3 * H + j]};
     T dgh_n, dh_direct;
-    math::gru_cell_backward(g, h_prev[j], dh[j], dgi[j], dgi[H + j], dgi[2 * H + j], dgh_n, dh_direct);
+    math::gru_cell_backward(g, h_prev[j], dh[j] + dout[j], dgi[j], dgi[H + j], dgi[2 * H + j], dgh_n, dh_direct);
     dgh[j] = dgi[j], dgh[H + j] = dgi[H + j], dgh[2 * H + j] = dgh_n;
     dh[j] = dh_direct;
   }
 }
 
+// Elman RNN: da (H) written; dm + dout (H): the gradient of h'.
 template <typename T>
-void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __restrict dm, int64_t H, bool relu) {
+void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __restrict dm, const T* __restrict dout,
+                      int64_t H, bool relu) {
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) da[j] = math::rnn_cell_backward(saved[j], dm[j], relu);
+  for (int64_t j = 0; j < H; ++j) da[j] = math::rnn_cell_backward(saved[j], dm[j] + dout[j], relu);
 }
 
 }  // namespace
@@ -149,6 +157,9 @@ void rnn_row_backward(T* __restrict da, const T* __restrict saved, const T* __re
 // apart, n = tanh(gi_n + r gh_n) needing gh_n = (h W_hh^T + b_hh)_n alone: xproj and hproj are
 // scratch buffers there, and its gate kernel adds b_ih to one and b_hh to the other. With
 // s.zero_h0 the first step's hproj is zero (h_prev = 0), its GEMM skipped.
+// The state of a running sequence lives in the h_prev (c_prev) rows of its next step: each step
+// reads its rows there and writes the new state into the next step's rows, or into h (c) where the
+// sequence ends; a sequence's first step copies its initial state in from h (c).
 template <typename T>
 void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m, const T* x, const RnnWeights<T>& w,
                        const RnnSizes& s) {
@@ -175,8 +186,17 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
     for (int64_t k = chunk.k_begin; k < chunk.k_end; ++k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
       const bool zero_h = s.zero_h0 && k == 0;  // h_prev W_hh^T = 0
-      std::copy(h, h + B * P, h_prev + off * P);
-      if (c_prev) std::copy(c, c + B * H, c_prev + off * H);
+      // Rows [0, carried) continue from the previous step, which wrote their state here; the others
+      // (all at k = 0, more with a reversed packed sequence) start here.
+      const int64_t carried = k == 0 ? 0 : std::min(B, s.batch_sizes[size_t(step_at(s, k - 1))]);
+      std::copy(h + carried * P, h + B * P, h_prev + (off + carried) * P);
+      if (c_prev) std::copy(c + carried * H, c + B * H, c_prev + (off + carried) * H);
+      // Rows [0, next_rows) go on to the next step, at row next_off; the others end here.
+      const bool last = k + 1 == s.steps();
+      const int64_t next_rows = last ? 0 : s.batch_sizes[size_t(step_at(s, k + 1))];
+      const int64_t next_off = last ? 0 : offsets[size_t(step_at(s, k + 1))];
+      T* h_next = h_prev + next_off * P;  // rows b < next_rows; h + b P for the others
+      T* c_next = c_prev ? c_prev + next_off * H : nullptr;
       if (gru) {  // hproj = h_prev W_hh^T
         if (zero_h) std::fill(hproj.get(), hproj.get() + B * GH, T(0));
         else gemm_packed<T>(false, B, h_prev + off * P, P, w_hh_t, T(0), hproj.get(), GH);
@@ -187,22 +207,25 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
         for (int64_t b = row_begin; b < row_end; ++b) {
           const int64_t row = off + b;
           T* saved = gates + row * SH;
-          T* h_row = h + b * P;
+          T* out_row = out + row * P;  // h' without projection
           if (s.mode == RnnMode::Lstm) {
-            lstm_row_forward(saved, b_sum.data(), c + b * H, projected ? m + row * H : h_row, H);
+            lstm_row_forward(saved, b_sum.data(), c_prev + row * H, b < next_rows ? c_next + b * H : c + b * H,
+                             projected ? m + row * H : out_row, H);
           } else if (gru) {
-            gru_row_forward(saved, h_row, xproj.get() + (row - lo) * GH, hproj.get() + b * GH, b_ih.data(),
+            gru_row_forward(saved, out_row, xproj.get() + (row - lo) * GH, hproj.get() + b * GH, b_ih.data(),
                             b_hh.data(), h_prev + row * P, H);
           } else {
             rnn_row_forward(saved, b_sum.data(), H, relu);
-            std::copy(saved, saved + H, h_row);
+            std::copy(saved, saved + H, out_row);
           }
-          if (!projected) std::copy(h_row, h_row + P, out + row * P);
+          if (!projected) std::copy(out_row, out_row + P, b < next_rows ? h_next + b * P : h + b * P);
         }
       });
       if (projected) {  // h = m W_hr^T: (B, H) x (H, P)
         gemm_packed<T>(false, B, m + off * H, H, w_hr_t, T(0), out + off * P, P);
-        std::copy(out + off * P, out + (off + B) * P, h);
+        const int64_t going_on = std::min(B, next_rows);
+        std::copy(out + off * P, out + (off + going_on) * P, h_next);
+        std::copy(out + (off + going_on) * P, out + (off + B) * P, h + going_on * P);
       }
     }
   }
@@ -220,11 +243,12 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
   const int64_t capacity = std::max(kChunkRows, s.N);
   // dgi: gradient of the pre-activations through W_ih (and b_ih); dgh: through W_hh (and b_hh), the
   // same buffer except for the GRU; both indexed by row - lo. dh_chunk: each row's gradient of h
-  // (projected LSTM, for dW_hr). db_sums: the bias gradients' column sums, in double.
+  // (projected LSTM, for dW_hr). db_sums: the bias gradients' column sums (add_column_sums).
   Scratch<T> dgi = scratch<T>(capacity * GH), dgh_gru = scratch<T>(gru ? capacity * GH : 0);
   Scratch<T> dh_chunk = scratch<T>(projected ? capacity * P : 0), dm_proj = scratch<T>(projected ? s.N * H : 0);
   T* dgh = gru ? dgh_gru.get() : dgi.get();
   std::vector<double> dbi_sums(db_ih ? size_t(GH) : 0), dbh_sums(db_hh && gru ? size_t(GH) : 0);
+  const std::vector<T> zeros(size_t(H), T(0));  // the gate kernels' dout where it is none or added to dh
   const PackedMatrix<T> w_hh_p = pack_b(w.w_hh, false, GH, P, P);                          // W_hh (G*H, P)
   const PackedMatrix<T> w_ih_p = dx ? pack_b(w.w_ih, false, GH, I, I) : PackedMatrix<T>{};  // W_ih (G*H, I)
   const PackedMatrix<T> w_hr_p = projected ? pack_b(w.w_hr, false, P, H, H) : PackedMatrix<T>{};  // W_hr (P, H)
@@ -234,14 +258,14 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
     const int64_t lo = chunk->lo, rows = chunk->rows;
     for (int64_t k = chunk->k_end - 1; k >= chunk->k_begin; --k) {
       const int64_t t = step_at(s, k), B = s.batch_sizes[size_t(t)], off = offsets[size_t(t)];
-      if (!dout.steps.empty())
-        for (int64_t b = 0; b < B; ++b) {
-          const T* dout_row = dout.steps[size_t(t)] + b * dout.batch_stride;
-          for (int64_t p = 0; p < P; ++p) dh[b * P + p] += dout_row[p];
-        }
-      // dm: the gradient of o tanh(c) (of h itself without projection), (B, H).
+      // Row b's gradient from the output: added to dh here with a projection, else by the gate kernel.
+      const bool dout_in_kernel = !dout.steps.empty() && !projected;
+      auto dout_row = [&](int64_t b) { return dout.steps[size_t(t)] + b * dout.batch_stride; };
+      // dm (+ dout): the gradient of o tanh(c) (of h itself without projection), (B, H).
       const T* dm = dh;
-      if (projected) {  // h = m W_hr^T: dm = dh W_hr, dW_hr += dh^T m (with the chunk)
+      if (projected) {  // h = m W_hr^T: dm = (dh + dout) W_hr, dW_hr += dh^T m (with the chunk)
+        for (int64_t b = 0; b < B && !dout.steps.empty(); ++b)
+          for (int64_t p = 0; p < P; ++p) dh[b * P + p] += dout_row(b)[p];
         std::copy(dh, dh + B * P, dh_chunk.get() + (off - lo) * P);
         gemm_packed<T>(false, B, dh, P, w_hr_p, T(0), dm_proj.get(), H);
         dm = dm_proj.get();
@@ -252,9 +276,10 @@ void rnn_layer_backward(T* dx, T* dh, T* dc, T* dw_ih, T* dw_hh, T* db_ih, T* db
           const T* saved = gates + row * SH;
           T* da = dgi.get() + (row - lo) * GH;
           T* dgh_row = dgh + (row - lo) * GH;
-          if (s.mode == RnnMode::Lstm) lstm_row_backward(da, dc + b * H, saved, c_prev + row * H, dm + b * H, H);
-          else if (gru) gru_row_backward(da, dgh_row, dh + b * P, saved, h_prev + row * P, H);  // dm == dh
-          else rnn_row_backward(da, saved, dm + b * H, H, relu);
+          const T* dout_b = dout_in_kernel ? dout_row(b) : zeros.data();
+          if (s.mode == RnnMode::Lstm) lstm_row_backward(da, dc + b * H, saved, c_prev + row * H, dm + b * H, dout_b, H);
+          else if (gru) gru_row_backward(da, dgh_row, dh + b * P, dout_b, saved, h_prev + row * P, H);  // dm == dh
+          else rnn_row_backward(da, saved, dm + b * H, dout_b, H, relu);
         }
       });
       // dh_prev = da_h W_hh: (B, G*H) x (G*H, P); the GRU adds it to dh z written above. (A zero
