@@ -113,6 +113,15 @@ Model cifar_cnn() {
   return m;
 }
 
+// The README demo's network (examples/mnist_cnn.py) on 1x28x28: conv3(16, pad 1)-relu-pool-
+// conv3(32, pad 1)-relu-pool-1568-128-10.
+Model mnist_cnn() {
+  Model m;
+  m.conv2d(1, 16, 3, 1), m.relu_max_pool2(), m.conv2d(16, 32, 3, 1), m.relu_max_pool2(), m.flatten();
+  m.linear(32 * 7 * 7, 128), m.relu(), m.linear(128, 10);
+  return m;
+}
+
 // LSTM or GRU 32 -> 128 over (N, 50, 32), a linear head on the last step.
 Model recurrent(RnnMode mode, int64_t gates) {
   Model m;
@@ -122,7 +131,8 @@ Model recurrent(RnnMode mode, int64_t gates) {
 
 enum class Optimizer { Adam, SgdMomentum, None };  // None: inference under no-grad
 
-// compare_torch.py's CASES (the epoch case aside): name, model, batch, one sample's shape, optimizer.
+// compare_torch.py's CASES, the epoch case as one of its steps (mnist_cnn_b128): name, model, batch,
+// one sample's shape, optimizer.
 struct Case {
   const char* name;
   std::function<Model()> build;
@@ -138,6 +148,7 @@ const std::vector<Case>& cases() {
       {"mlp_b128", mlp, 128, {784}, Optimizer::Adam},
       {"lenet_b64", lenet, 64, {1, 28, 28}, Optimizer::SgdMomentum},
       {"cifar_cnn_b64", cifar_cnn, 64, {3, 32, 32}, Optimizer::Adam},
+      {"mnist_cnn_b128", mnist_cnn, 128, {1, 28, 28}, Optimizer::Adam},
       {"lstm_b32", [] { return recurrent(RnnMode::Lstm, 4); }, 32, {50, 32}, Optimizer::Adam},
       {"gru_b32", [] { return recurrent(RnnMode::Gru, 3); }, 32, {50, 32}, Optimizer::Adam},
       {"mlp_infer_b1", mlp, 1, {784}, Optimizer::None},
