@@ -539,8 +539,10 @@ void scatter_tiles<float>(float* dst, int64_t shift, int64_t ld, const float* y,
 }
 #endif
 
-// out tiles = A^T M A for the block's tiles and every output channel, M (36, OC, width).
-template <typename T> void winograd_output(T* out, const T* M, const TileBlock& blk, const ConvShape& s) {
+// out tiles = A^T M A (+ bias[o] where given) for the block's tiles and every output channel o,
+// M (36, OC, width).
+template <typename T>
+void winograd_output(T* out, const T* M, const T* bias, const TileBlock& blk, const ConvShape& s) {
   const int64_t L = s.OH * s.OW, ld = winograd_stride(s.OC * blk.width), groups = blk.width / kLanes;
   parallel_for(0, s.OC * groups, 1, [&](int64_t p0, int64_t p1) {
     alignas(64) T t[24 * kLanes], y[16 * kLanes];
@@ -548,17 +550,20 @@ template <typename T> void winograd_output(T* out, const T* M, const TileBlock& 
       const int64_t o = p / groups, q0 = p % groups * kLanes;
       for (int64_t i = 0; i < 6; ++i) winograd_output_1d(t + i * 4 * kLanes, kLanes, M + i * 6 * ld + o * blk.width + q0, ld);
       for (int64_t b = 0; b < 4; ++b) winograd_output_1d(y + b * kLanes, 4 * kLanes, t + b * kLanes, 4 * kLanes);
+      if (bias)
+        for (int64_t i = 0; i < 16 * kLanes; ++i) y[i] += bias[o];
       scatter_tiles(out, o * L, s.OW, y, blk.tiles.data() + q0);
     }
   });
 }
 
-// out (N, OC, OH, OW) = conv(inp (N, C, H, W), filters transformed into U (36, OC, C)), written.
+// out (N, OC, OH, OW) = conv(inp (N, C, H, W), filters transformed into U (36, OC, C)) (+ bias),
+// written.
 // Blocks of winograd_block_width tiles. With at least two blocks per thread, each thread runs whole
 // blocks, so a block's V and M stay in its core's L2 (splitting every block's transforms and GEMMs
 // over the threads instead moved them between cores: a 64 x 32 -> 64 layer at 16x16 ran no faster
 // at 2 threads than at 1).
-template <typename T> void winograd_conv(T* out, const T* inp, const T* U, const ConvShape& s) {
+template <typename T> void winograd_conv(T* out, const T* inp, const T* U, const T* bias, const ConvShape& s) {
   const int64_t tiles = winograd_tiles(s), width = winograd_block_width<T>(s);
   const int64_t blocks = (tiles + width - 1) / width;
   auto run_blocks = [&](int64_t b0, int64_t b1) {
@@ -573,7 +578,7 @@ template <typename T> void winograd_conv(T* out, const T* inp, const T* U, const
           gemm<T>(false, false, s.OC, cols, s.C, T(1), U + xi * winograd_stride(s.OC * s.C), s.C,
                   V.get() + xi * v_stride, width, T(0), M.get() + xi * m_stride, width);
       });
-      winograd_output(out, M.get(), blk, s);
+      winograd_output(out, M.get(), bias, blk, s);
     }
   };
   if (blocks >= 2 * get_num_threads()) parallel_for(0, blocks, 1, run_blocks);
@@ -653,17 +658,12 @@ template <typename T> void winograd_weight_gradient(T* dweight, const T* dout, c
   });
 }
 
-// conv2d_forward without the bias on the paths other than the implicit GEMM. im2col: per chunk of
+// conv2d_forward without the bias on the direct and im2col paths. im2col: per chunk of
 // B images and per group g (Cg = C / groups input and OCg = OC / groups output
 // channels, K = Cg KH KW): Y_g (OCg, B L) = W_g (OCg, K) @ cols_g (K, B L), then Y moves from
 // (OC, B, L) to (B, OC, L) (no move when B = 1).
 template <typename T> void conv2d_forward_unbiased(T* out, const T* inp, const T* weight, const ConvShape& s) {
   if (is_depthwise(s)) return direct_forward(out, inp, weight, s);
-  if (use_winograd(s)) {
-    auto U = scratch<T>(36 * winograd_stride(s.OC * s.C));
-    winograd_filters(U.get(), weight, s.OC, s.C, false);
-    return winograd_conv(out, inp, U.get(), s);
-  }
   int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups, K = Cg * s.KH * s.KW, L = s.OH * s.OW;
   int64_t B = chunk_images(s);
   bool pointwise = is_pointwise(s);
@@ -683,10 +683,16 @@ template <typename T> void conv2d_forward_unbiased(T* out, const T* inp, const T
 
 }  // namespace
 
-// The bias is added by the implicit GEMM as it writes the output, after the other paths.
+// The bias is added by the implicit GEMM and by Winograd as they write the output, after the other
+// paths.
 template <typename T> void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const ConvShape& s) {
   if (s.N == 0 || s.OC == 0) return;
   if (use_implicit_forward(s)) return implicit_conv_forward(out, inp, weight, bias, s);
+  if (use_winograd(s)) {
+    auto U = scratch<T>(36 * winograd_stride(s.OC * s.C));
+    winograd_filters(U.get(), weight, s.OC, s.C, false);
+    return winograd_conv(out, inp, U.get(), bias, s);
+  }
   conv2d_forward_unbiased(out, inp, weight, s);
   if (bias) conv_bias_forward(out, bias, s.N, s.OC, s.OH * s.OW);
 }
@@ -743,7 +749,7 @@ bool conv2d_backward_products(T* dinp, T* dweight, T* dout_sums, const T* dout, 
     if (dinp) {
       auto U = scratch<T>(36 * winograd_stride(s.OC * s.C));
       winograd_filters(U.get(), weight, s.OC, s.C, true);
-      winograd_conv(dinp, dout, U.get(), input_gradient_shape(s));
+      winograd_conv<T>(dinp, dout, U.get(), nullptr, input_gradient_shape(s));
     }
     dinp = nullptr;
     if (dweight && use_winograd_weight_gradient(s)) winograd_weight_gradient(dweight, dout, inp, s);
