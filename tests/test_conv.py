@@ -111,13 +111,12 @@ def test_conv2d_matches_torch_across_batch_chunks(n, size):
                         atol=2e-4, rtol=RTOL)
 
 
-# Winograd F(4x4, 3x3): 3x3, stride 1, no dilation or groups, >= 8 channels on both sides, and for
-# the forward and input gradient C OC >= 6 (C + OC) (below it the implicit GEMM runs them; the
-# weight gradient takes Winograd from C OC >= 16 (C + OC)). Outputs smaller than a tile, not a
-# multiple of 4, padding 0 / 1 / 2 / 'same', a batch whose tiles fill more than one block, and
-# transposed convolutions (whose forward is the input gradient's path). The small-channel rows run
-# the implicit GEMM forward with Winograd or im2col gradients. 14x14 (as in the MNIST net): 12 of
-# every 16 tiles on the border.
+# Winograd F(4x4, 3x3): 3x3, stride 1, no dilation or groups, >= 8 channels on both sides; the
+# weight gradient always, the forward and input gradient from C OC >= 6 (C + OC) (below it the
+# implicit GEMM runs them). Outputs smaller than a tile, not a multiple of 4, padding 0 / 1 / 2 /
+# 'same', a batch whose tiles fill more than one block, and transposed convolutions (whose forward
+# is the input gradient's path). The small-channel rows run the implicit GEMM forward and input
+# gradient. 14x14 (as in the MNIST net): 12 of every 16 tiles on the border.
 @pytest.mark.parametrize("n, c, oc, h, w, padding", [
     (2, 8, 9, 6, 7, 1), (1, 9, 8, 3, 3, 0), (3, 8, 8, 5, 4, 2), (2, 12, 10, 10, 11, "same"), (4, 8, 8, 33, 35, 1),
     (2, 32, 32, 9, 11, 1), (3, 32, 33, 7, 6, 2), (14, 32, 32, 18, 22, 0), (5, 32, 16, 14, 14, 1), (3, 16, 32, 14, 14, 1),
@@ -161,8 +160,8 @@ def test_winograd_blocks_on_separate_threads_match_one_thread_and_torch():
 # padding and padding beyond the kernel (the input gradient's padding is then negative), rows
 # shorter and longer than a vector; conv1d and the transposed convolutions run the same kernels.
 @pytest.mark.parametrize("n, c, oc, h, w, k, kwargs", [
-    (3, 9, 12, 14, 14, (3, 3), dict(padding=1)),                       # 3x3 below Winograd's C OC >= 6 (C + OC)
-    (2, 9, 13, 11, 37, (3, 3), dict(padding=(2, 0))),
+    (3, 9, 7, 14, 14, (3, 3), dict(padding=1)),                        # 3x3, < 8 output channels: no Winograd
+    (2, 9, 13, 11, 37, (3, 2), dict(padding=(2, 0))),
     (2, 8, 6, 10, 9, (4, 3), dict(padding="same", dilation=(1, 2))),  # top 1, bottom 2, sides 2
     (1, 12, 7, 6, 5, (3, 3), dict(padding=3)),
     (2, 3, 5, 9, 8, (5, 5), dict(padding=2)),                         # 3 channels: im2col gradients
@@ -208,7 +207,7 @@ def test_implicit_gemm_on_two_threads_matches_one_thread():
 # each path, with every set of needed gradients, in float32 and float64 (the planes' sums are added
 # in double in image order on every path, so the fused and separate sums agree exactly).
 BIAS_PATHS = [
-    (4, 9, 12, 14, 14, {}),                     # implicit GEMM gradients
+    (4, 9, 7, 14, 14, {}),                      # implicit GEMM gradients
     (3, 1, 16, 28, 28, {}),                     # im2col weight gradient, one image per chunk (MNIST conv 1)
     (19, 3, 4, 8, 8, {}),                       # im2col, chunks of 8 images
     (2, 40, 40, 9, 11, dict(winograd=True)),    # Winograd
