@@ -98,6 +98,14 @@ def test_full_sum_is_identical_at_one_and_two_threads():
     assert one == pytest.approx(float(np.sum(x.numpy().astype(np.float64))), rel=1e-6)
 
 
+def test_host_blocks_from_2_mib_start_on_a_huge_page_and_smaller_ones_on_64_bytes():
+    # (numpy() shares the tensor's memory, so its address is the block's)
+    for numel, alignment in [(1 << 20, 2 << 20), (3 << 18, 2 << 20), (1000, 64), (40000, 64)]:
+        data = lm.zeros(numel).numpy()
+        assert data.__array_interface__["data"][0] % alignment == 0, numel
+        assert not data.any()
+
+
 def test_host_allocator_reuses_a_freed_large_block_and_empties_its_cache():
     from lamina import _C
     _C._host_empty_cache()

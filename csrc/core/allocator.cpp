@@ -1,11 +1,12 @@
 // Host allocator: blocks below kCacheMin go straight to aligned_alloc/free (glibc's bins serve
 // small blocks well, from memory that stays mapped). Larger blocks are rounded up to a size
 // class, eight per power of two (size <= 2^k (1 + j/8), so at most 12.5% of address space is
-// unused, and untouched tail pages cost no memory), and a freed block waits in its class's free
-// list for the next request of that class. The cache holds at most kCacheMax bytes (a free that
-// would pass it goes to the system); a failed allocation empties the cache and retries. One mutex
-// guards the lists: the blocks it sees are large, so their kernels dwarf it. The cache is emptied
-// at exit; frees after that go straight to the system.
+// unused, and untouched tail pages cost no memory; blocks from 2 MiB on are whole huge pages, see
+// system_alloc), and a freed block waits in its class's free list for the next request of that
+// class. The cache holds at most kCacheMax bytes (a free that would pass it goes to the system); a
+// failed allocation empties the cache and retries. One mutex guards the lists: the blocks it sees
+// are large, so their kernels dwarf it. The cache is emptied at exit; frees after that go straight
+// to the system.
 #include "core/allocator.h"
 
 #include <cstdint>
@@ -15,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sys/mman.h>
+
 namespace lamina {
 
 namespace {
@@ -22,6 +25,7 @@ namespace {
 constexpr size_t kAlignment = 64;
 constexpr size_t kCacheMin = size_t(64) << 10;   // 64 KiB: glibc frees above this consolidate and trim
 constexpr size_t kCacheMax = size_t(1) << 30;    // 1 GiB held at most
+constexpr size_t kHugePage = size_t(2) << 20;
 
 // The size class of a cached block: nbytes rounded up to a multiple of 2^(k-3), where
 // 2^k <= nbytes < 2^(k+1).
@@ -31,7 +35,20 @@ size_t size_class(size_t nbytes) {
   return (nbytes + step - 1) & ~(step - 1);
 }
 
+// Blocks of 2 MiB and more are 2 MiB-aligned whole huge pages, marked for transparent huge pages
+// (where the kernel's setting is `madvise` or `always`; elsewhere madvise changes nothing): one TLB
+// entry then covers 512 pages of an activation that a kernel reads plane by plane, 4 KiB apart (the
+// CIFAR CNN's step 36.5-37.7 -> 35.8-36.1 ms, 1 thread, alternated). A block touches at most one
+// huge page more than it uses.
 void* system_alloc(size_t bytes) {
+  if (bytes >= kHugePage) {
+    const size_t size = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    void* p = std::aligned_alloc(kHugePage, size);
+#ifdef MADV_HUGEPAGE
+    if (p) madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
+  }
   return std::aligned_alloc(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
 }
 
