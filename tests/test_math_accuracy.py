@@ -188,6 +188,26 @@ def test_randn_matches_box_muller_in_float64_on_the_same_generator_words(dtype):
     assert worst <= 2.0, worst
 
 
+@pytest.mark.parametrize("dtype", [lm.float32, lm.float64])
+def test_rand_and_dropout_masks_take_the_generator_words_in_order(dtype):
+    """rand: u = (top 24 bits) 2^-24 in float32, (top 53 bits) 2^-53 in float64, one word per value;
+    dropout: the mask is 0 where u < p and 1 / (1 - p) elsewhere, chunk edges (256) included."""
+    f32 = dtype == lm.float32
+
+    def next_uniforms(n):  # the next n uniforms of the generator, in float64
+        words = xoshiro_words(lm.get_rng_state())
+        w = np.array([next(words) for _ in range(n)], dtype=np.uint64)
+        return (w >> np.uint64(40)).astype(np.float64) * 2.0**-24 if f32 else (w >> np.uint64(11)) * 2.0**-53
+
+    lm.manual_seed(77)
+    for n in (1, 255, 256, 257, 1000):
+        u = next_uniforms(n)
+        np.testing.assert_array_equal(lm.rand(n, dtype=dtype).numpy(), u.astype(np.float32 if f32 else np.float64))
+        u = next_uniforms(n)
+        mask = lm.nn.functional.dropout(lm.ones(n, dtype=dtype), 0.3, True).numpy()
+        np.testing.assert_array_equal(mask, np.where(u < 0.3, 0, mask.dtype.type(1 / (1 - 0.3))))
+
+
 @pytest.mark.parametrize("dtype, largest", [(lm.float32, math.sqrt(64 * math.log(2))),
                                             (lm.float64, math.sqrt(108 * math.log(2)))])
 def test_randn_reaches_its_largest_radius_beyond_pytorchs(dtype, largest):

@@ -25,10 +25,12 @@ template <typename T> void linspace(T* out, double start, double end, int64_t n)
 }
 
 template <typename T> void uniform(T* out, int64_t n, Generator& gen) {
-  for (int64_t i = 0; i < n; ++i) {
-    if constexpr (std::is_same_v<T, float>) out[i] = gen.uniform_float();
-    else out[i] = static_cast<T>(gen.uniform_double());
-  }
+  gen.draw([&](Generator& g) {
+    for (int64_t i = 0; i < n; ++i) {
+      if constexpr (std::is_same_v<T, float>) out[i] = g.uniform_float();
+      else out[i] = static_cast<T>(g.uniform_double());
+    }
+  });
 }
 
 // Box-Muller: with u1 in (0, 1] and u2 in [0, 1], r = sqrt(-2 log u1) and t = 2 pi u2, the pair
@@ -61,7 +63,9 @@ template <typename T> void normal(T* out, int64_t n, Generator& gen) {
   uint64_t words[kPairs * kWordsPerPair];
   for (int64_t start = 0; start < n; start += 2 * kPairs) {
     int64_t len = std::min(2 * kPairs, n - start), half = len / 2, m = len - half;
-    for (int64_t w = 0; w < m * kWordsPerPair; ++w) words[w] = gen.next_u64();
+    gen.draw([&](Generator& g) {
+      for (int64_t w = 0; w < m * kWordsPerPair; ++w) words[w] = g.next_u64();
+    });
     T* cos_out = out + start;
     T* sin_out = cos_out + m;
     for (int64_t i = 0; i < half; ++i) box_muller(words, i, cos_out[i], sin_out[i]);
@@ -74,7 +78,9 @@ template <typename T> void normal(T* out, int64_t n, Generator& gen) {
 
 template <typename T> void randint(T* out, int64_t n, int64_t low, int64_t high, Generator& gen) {
   uint64_t range = uint64_t(high) - uint64_t(low);
-  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(int64_t(uint64_t(low) + gen.below(range)));
+  gen.draw([&](Generator& g) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(int64_t(uint64_t(low) + g.below(range)));
+  });
 }
 
 #define LAMINA_INSTANTIATE(T)                                            \
