@@ -8,8 +8,8 @@
 (b) Median microseconds per call of tiny ops (10-element float32) in lamina, PyTorch and NumPy,
     timed with timeit, the frameworks interleaved repeat by repeat.
 (c) Median milliseconds of large elementwise kernels at 1 thread, lamina and PyTorch interleaved:
-    randn of 1M samples (float32, float64) and the activations' forward on a (128, 16, 28, 28)
-    float32 tensor (the MNIST net's first activation).
+    randn and rand of 1M samples (float32, float64), and dropout (p = 0.5, training) and the
+    activations' forward on a (128, 16, 28, 28) float32 tensor (the MNIST net's first activation).
 Writes bench/results/core-<date>.md. Usage: python bench/bench_core.py [--quick]
 """
 import argparse
@@ -125,15 +125,16 @@ def run_small_ops(number, repeats):
 
 # --- (c) large elementwise kernels at 1 thread ---------------------------------------------------
 
-KERNELS = ["randn float32", "randn float64", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu tanh", "silu",
-           "softplus", "mish", "hardtanh", "sigmoid", "tanh"]
+KERNELS = ["randn float32", "randn float64", "rand float32", "rand float64", "dropout", "relu", "leaky_relu", "elu",
+           "selu", "gelu", "gelu tanh", "silu", "softplus", "mish", "hardtanh", "sigmoid", "tanh"]
 
 
 def kernel_calls(lib, x):
-    """label -> a call of lib (lamina or torch) on x (or making 1M normal samples)."""
+    """label -> a call of lib (lamina or torch) on x (or making 1M normal or uniform samples)."""
     F = lib.nn.functional
     calls = {"randn float32": lambda: lib.randn(1_000_000), "randn float64": lambda: lib.randn(1_000_000, dtype=lib.float64),
-             "gelu tanh": lambda: F.gelu(x, approximate="tanh")}
+             "rand float32": lambda: lib.rand(1_000_000), "rand float64": lambda: lib.rand(1_000_000, dtype=lib.float64),
+             "dropout": lambda: F.dropout(x, 0.5, True), "gelu tanh": lambda: F.gelu(x, approximate="tanh")}
     for name in KERNELS:
         if name not in calls:
             fn = getattr(F, name)
@@ -219,8 +220,8 @@ def write_report(date, matmul, small, small_threads, number, repeats, kernels, l
         numpy_us = f"{r['numpy']:.3f}" if "numpy" in r else "-"
         lines.append(f"| `{label}` | {r['lamina']:.3f} | {r['torch']:.3f} | {numpy_us} | {r['lamina'] / r['torch']:.2f} |")
     lines += ["", "## large elementwise kernels, 1 thread (median ms per call, lower is better)", "",
-              "randn: 1M samples; activations: forward on a (128, 16, 28, 28) float32 tensor. Lamina and",
-              "PyTorch alternate call by call.", "",
+              "randn, rand: 1M samples; dropout (p = 0.5) and activations: forward on a (128, 16, 28, 28)",
+              "float32 tensor. Lamina and PyTorch alternate call by call.", "",
               "| kernel | lamina | torch | torch / lamina |", "|---|---:|---:|---:|"]
     for label, r in kernels.items():
         lines.append(f"| {label} | {r['lamina']:.3f} | {r['torch']:.3f} | {r['torch'] / r['lamina']:.2f}x |")
