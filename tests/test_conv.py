@@ -139,17 +139,18 @@ def test_conv2d_winograd_matches_torch(n, c, oc, h, w, padding):
 
 
 def test_winograd_blocks_on_separate_threads_match_one_thread_and_torch():
-    # 12 x 8 x 8 tiles of 40 -> 40 channels fill several blocks (the last partial): at 2 threads
-    # each thread runs whole blocks, the same arithmetic as one thread running them all.
+    # 12 x 8 x 8 tiles of 40 -> 40 channels fill 24 blocks: at 2 threads each thread runs whole
+    # blocks, the same arithmetic as one thread running them all; the weight gradient sums its
+    # blocks in 4 fixed groups, then the groups in order.
     r = np.random.default_rng(7)
     x, wt = randn(r, 12, 40, 30, 30), randn(r, 40, 40, 3, 3) * np.float32(0.08)
     g = randn(r, 12, 40, 30, 30)
 
     def run():
-        t = lm.tensor(x, requires_grad=True)
-        out = lm.nn.functional.conv2d(t, lm.tensor(wt), None, padding=1)
+        t, weight = lm.tensor(x, requires_grad=True), lm.tensor(wt, requires_grad=True)
+        out = lm.nn.functional.conv2d(t, weight, None, padding=1)
         out.backward(lm.tensor(g))
-        return out.detach().numpy(), t.grad.numpy()
+        return out.detach().numpy(), t.grad.numpy(), weight.grad.numpy()
     assert_same_on_one_and_two_threads(run)
     check_against_torch(lambda m, t: F(m).conv2d(t, m.tensor(wt), None, padding=1), [x], atol=ATOL, rtol=RTOL)
 
