@@ -602,8 +602,9 @@ template <typename T> void winograd_output_adjoint(T* dM, const T* dout, const T
   });
 }
 
-// The implicit GEMM (implicit_conv.h) against Winograd and im2col, measured at 1 thread on the
-// reference models' layers (ms, implicit vs the other; bench/results/conv-paths-2026-11-25.md):
+// The implicit GEMM (implicit_conv.h) against Winograd and im2col, measured at 1 thread (ms,
+// implicit vs the other; bench/results/conv-paths-2026-11-25.md, and for the Winograd rules since
+// its transforms were mended, docs/DESIGN-NOTES.md):
 //  - forward and input gradient: since the Winograd transforms stopped thrashing L1
 //    (winograd_stride), Winograd wins from C OC >= 6 (C + OC) (forward + both gradients, batch 64:
 //    16 -> 16 at 28x28 3.4 vs 2.95, 32 -> 32 at 32x32 15.6-17.4 vs 13.7-14.4, its forward alone
