@@ -418,10 +418,10 @@ struct TileBlock {
   }
 };
 
-// base + offset for the AVX-512 forms below, formed as an integer: a tile's row may start before
-// the tensor (in the padding) or past it (below the plane), where the masks leave every value unread
-// and unwritten.
-#if defined(__AVX512F__)
+// base + offset for the AVX-512 forms below (their masked 128- and 256-bit loads and stores need
+// AVX-512VL too), formed as an integer: a tile's row may start before the tensor (in the padding)
+// or past it (below the plane), where the masks leave every value unread and unwritten.
+#if defined(__AVX512F__) && defined(__AVX512VL__)
 inline float* address(const float* base, int64_t offset) {
   return reinterpret_cast<float*>(reinterpret_cast<uintptr_t>(base) + uintptr_t(offset) * sizeof(float));
 }
@@ -444,7 +444,7 @@ void gather_tiles(T* d, int64_t m, int64_t n, const T* src, int64_t shift, int64
         d[(r * n + k) * kLanes + l] = (rows >> r & cols >> k & 1) ? src[o + r * ld + k] : T(0);
   }
 }
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && defined(__AVX512VL__)
 template <>
 void gather_tiles<float>(float* d, int64_t m, int64_t n, const float* src, int64_t shift, int64_t ld,
                          const TileBlock::Tile* tiles, bool input) {
@@ -514,7 +514,7 @@ void scatter_tiles(T* dst, int64_t shift, int64_t ld, const T* y, const TileBloc
           dst[tile.out_offset + shift + a * ld + b] = y[(a * 4 + b) * kLanes + l];
   }
 }
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && defined(__AVX512VL__)
 template <>
 void scatter_tiles<float>(float* dst, int64_t shift, int64_t ld, const float* y, const TileBlock::Tile* tiles) {
   for (int64_t a = 0; a < 4; ++a) {
