@@ -138,6 +138,17 @@ def test_conv2d_winograd_matches_torch(n, c, oc, h, w, padding):
                                        x, wt_t)
 
 
+def conv2d_output_and_gradients(x, wt, g):
+    """A run for assert_same_on_one_and_two_threads: conv2d(x, wt, padding=1) backward from g; the
+    output and the input and weight gradients."""
+    def run():
+        t, weight = lm.tensor(x, requires_grad=True), lm.tensor(wt, requires_grad=True)
+        out = lm.nn.functional.conv2d(t, weight, None, padding=1)
+        out.backward(lm.tensor(g))
+        return out.detach().numpy(), t.grad.numpy(), weight.grad.numpy()
+    return run
+
+
 def test_winograd_blocks_on_separate_threads_match_one_thread_and_torch():
     # 12 x 8 x 8 tiles of 40 -> 40 channels fill 24 blocks: at 2 threads each thread runs whole
     # blocks, the same arithmetic as one thread running them all; the weight gradient sums its
@@ -145,13 +156,7 @@ def test_winograd_blocks_on_separate_threads_match_one_thread_and_torch():
     r = np.random.default_rng(7)
     x, wt = randn(r, 12, 40, 30, 30), randn(r, 40, 40, 3, 3) * np.float32(0.08)
     g = randn(r, 12, 40, 30, 30)
-
-    def run():
-        t, weight = lm.tensor(x, requires_grad=True), lm.tensor(wt, requires_grad=True)
-        out = lm.nn.functional.conv2d(t, weight, None, padding=1)
-        out.backward(lm.tensor(g))
-        return out.detach().numpy(), t.grad.numpy(), weight.grad.numpy()
-    assert_same_on_one_and_two_threads(run)
+    assert_same_on_one_and_two_threads(conv2d_output_and_gradients(x, wt, g))
     check_against_torch(lambda m, t: F(m).conv2d(t, m.tensor(wt), None, padding=1), [x], atol=ATOL, rtol=RTOL)
 
 
@@ -192,16 +197,11 @@ def test_winograd_in_float64_matches_torch():
 
 def test_implicit_gemm_on_two_threads_matches_one_thread():
     # tasks are (image, tile of output channels) and, for the weight gradient, fixed groups of
-    # images summed in order: the same arithmetic at any thread count
+    # images summed in order: the same arithmetic at any thread count (7 output channels: no
+    # Winograd, whose weight gradient would take 3x3 layers of >= 8)
     r = np.random.default_rng(3)
-    x, wt, g = randn(r, 9, 9, 14, 14), randn(r, 12, 9, 3, 3), randn(r, 9, 12, 14, 14)
-
-    def run():
-        t, weight = lm.tensor(x, requires_grad=True), lm.tensor(wt, requires_grad=True)
-        out = lm.nn.functional.conv2d(t, weight, None, padding=1)
-        out.backward(lm.tensor(g))
-        return out.detach().numpy(), t.grad.numpy(), weight.grad.numpy()
-    assert_same_on_one_and_two_threads(run)
+    x, wt, g = randn(r, 9, 9, 14, 14), randn(r, 7, 9, 3, 3), randn(r, 9, 7, 14, 14)
+    assert_same_on_one_and_two_threads(conv2d_output_and_gradients(x, wt, g))
 
 
 # The bias gradient is summed per im2col chunk before the chunk's GEMMs, else by a pass of its own;

@@ -55,10 +55,12 @@ void rnn_layer_forward(T* out, T* h, T* c, T* gates, T* h_prev, T* c_prev, T* m,
 
 // dout: rows (total, P) (see StepRows); dh (N, P) and dc (N, H, LSTM): the gradients of the final
 // state on entry, those of the initial state on return (written; dh unspecified with zero_h0).
-// dx (total, I) written; dw_ih, dw_hh, db_ih, db_hh, dw_hr accumulated; each null when not needed. Steps run in the reverse of the
-// forward order: the gradient of h' is dh + dout_t (with a projection dm = (dh + dout_t) W_hr, else
-// the gate kernel adds the two as it reads them); the gate kernel turns dm and dc into the
-// pre-activation gradients da_t (B_t, G*H) and dc_prev; then dh_prev = da_t W_hh (GRU: + dh z). Per chunk of consecutive steps (about 256 rows), one GEMM each: dx = da W_ih,
+// dx (total, I) written; dw_ih, dw_hh, db_ih, db_hh, dw_hr accumulated; each null when not needed.
+// Steps run in the reverse of the forward order: the gradient of h' is dh + dout_t (with a
+// projection dm = (dh + dout_t) W_hr, else the gate kernel adds the two as it reads them); the gate
+// kernel turns dm and dc into the pre-activation gradients da_t (B_t, G*H) and dc_prev; then
+// dh_prev = da_t W_hh (GRU: + dh z). Per chunk of consecutive steps (about 256 rows), one GEMM
+// each: dx = da W_ih,
 // dW_ih += da^T x, dW_hh += da^T h_prev, dW_hr += dh^T m; db = column sums of da. (GRU: the
 // gradient reaching W_hh differs from the one reaching W_ih in the n block: dgh_n = da_n r.)
 template <typename T>
